@@ -1,0 +1,28 @@
+// Two projects so that `npm run test:unit` stays fast while `npm test` runs
+// everything. ts-jest only transpiles here; `npm run typecheck` does the
+// type checking once for the whole tree.
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+};
+
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      moduleFileExtensions: ['js', 'json', 'ts'],
+      rootDir: '.',
+      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/simulator/**/*.spec.ts'],
+      transform,
+    },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      moduleFileExtensions: ['js', 'json', 'ts'],
+      rootDir: '.',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      transform,
+      testTimeout: 30000,
+    },
+  ],
+};
