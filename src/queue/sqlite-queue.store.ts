@@ -1,0 +1,305 @@
+import { Logger } from '@nestjs/common';
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { QueueCounts, QueueMessage, QueueName, QueueStore } from './queue.port';
+import { assertDelaySeconds, assertReceiveArguments } from './queue.validation';
+
+export interface SqliteQueueStoreOptions {
+  /** Database file, its folder created when missing; `:memory:` in tests. */
+  readonly path: string;
+  /** Current time in milliseconds since the epoch. Tests pass a fake clock. */
+  readonly now?: () => number;
+  /** How long a call waits for another connection holding the write lock. */
+  readonly busyTimeoutMs?: number;
+}
+
+interface MessageRow {
+  readonly seq: number;
+  readonly body: string;
+  readonly inserted_at: number;
+  readonly dequeue_count: number;
+  readonly pop_receipt: string;
+}
+
+interface CountsRow {
+  readonly total: number;
+  readonly visible: number | null;
+}
+
+const SCHEMA_VERSION = 1;
+
+// One table holds both queues. `visible_at` is when a message may next be
+// received: its send time plus the send delay, then the end of each lease.
+// The AUTOINCREMENT keeps ids from being reused after a clear, so a caller
+// holding an old message can never delete a new one by accident.
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS queue_message (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue TEXT NOT NULL,
+    body TEXT NOT NULL,
+    inserted_at INTEGER NOT NULL,
+    visible_at INTEGER NOT NULL,
+    dequeue_count INTEGER NOT NULL DEFAULT 0,
+    pop_receipt TEXT
+  );
+  CREATE INDEX IF NOT EXISTS queue_message_next
+    ON queue_message (queue, visible_at);
+`;
+
+/**
+ * Picks the next visible messages of a queue, in the order Azure (and
+ * Azurite) picks them: by the time a message became visible, then by
+ * insertion. Every SQLite index ends with the rowid (`seq`), so the index
+ * above is already in that order: one seek and a short walk, never a sort,
+ * however many messages wait.
+ */
+export const PICK_VISIBLE_SQL = `
+  SELECT seq FROM queue_message
+  WHERE queue = @queue AND visible_at <= @now
+  ORDER BY visible_at, seq
+  LIMIT @limit
+`;
+
+// A fresh random receipt on every lease: whoever holds an older one has lost
+// the message and must not be able to delete or release it.
+const NEW_RECEIPT = 'lower(hex(randomblob(12)))';
+
+const RETURNED_COLUMNS = 'seq, body, inserted_at, dequeue_count, pop_receipt';
+
+/**
+ * The embedded queue store: both queues in one SQLite file, for a single
+ * instance of the service. A send is on disk (WAL, synchronous=FULL) before
+ * its promise resolves, so a crash of the process loses nothing accepted.
+ * Every change runs in a write transaction, which also makes it safe for two
+ * processes to share the file: they never receive the same message.
+ *
+ * Calls are synchronous underneath and answer in microseconds plus one disk
+ * flush per change.
+ *
+ * @example
+ * const store = new SqliteQueueStore({ path: './data/maxconf.db' });
+ * await store.init();
+ */
+export class SqliteQueueStore implements QueueStore {
+  private readonly logger = new Logger(SqliteQueueStore.name);
+  private readonly path: string;
+  private readonly now: () => number;
+  private readonly busyTimeoutMs: number;
+  private opened?: {
+    readonly db: Database.Database;
+    readonly send: Database.Statement;
+    readonly receive: Database.Transaction<
+      (params: Record<string, unknown>) => MessageRow[]
+    >;
+    readonly delete: Database.Statement;
+    readonly release: Database.Statement;
+    readonly clear: Database.Statement;
+    readonly counts: Database.Statement;
+    readonly ping: Database.Statement;
+  };
+
+  constructor(options: SqliteQueueStoreOptions) {
+    this.path = options.path;
+    this.now = options.now ?? Date.now;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
+  }
+
+  /**
+   * Opens the file (creating it and its folder) and the table.
+   *
+   * @throws SqliteError when the file cannot be opened or is not a database.
+   */
+  async init(): Promise<void> {
+    if (this.opened) return;
+
+    const inMemory = this.path === ':memory:';
+    if (!inMemory) mkdirSync(dirname(resolve(this.path)), { recursive: true });
+    const db = new Database(this.path);
+
+    try {
+      db.pragma('journal_mode = WAL');
+      // FULL flushes the WAL on every commit: a resolved send survives a
+      // power cut, not only a crash of the process.
+      db.pragma('synchronous = FULL');
+      db.pragma(`busy_timeout = ${Math.floor(this.busyTimeoutMs)}`);
+      db.exec(SCHEMA);
+      this.checkSchemaVersion(db);
+      this.opened = this.prepare(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+
+    const where = inMemory ? 'in memory' : `file ${resolve(this.path)}`;
+    this.logger.log(`Queue store: SQLite ${where}`);
+  }
+
+  async send(
+    queue: QueueName,
+    text: string,
+    options: { visibilityDelaySeconds?: number } = {},
+  ): Promise<void> {
+    const delaySeconds = options.visibilityDelaySeconds ?? 0;
+    assertDelaySeconds('visibilityDelaySeconds', delaySeconds);
+    const { send } = this.open();
+
+    const now = this.now();
+    send.run({ queue, body: text, now, visibleAt: now + delaySeconds * 1000 });
+  }
+
+  async receive(
+    queue: QueueName,
+    maxMessages: number,
+    visibilityTimeoutSeconds: number,
+  ): Promise<QueueMessage[]> {
+    assertReceiveArguments(maxMessages, visibilityTimeoutSeconds);
+    const { receive } = this.open();
+
+    const now = this.now();
+    const rows = receive.immediate({
+      queue,
+      now,
+      limit: maxMessages,
+      until: now + visibilityTimeoutSeconds * 1000,
+    });
+
+    // RETURNING promises no order. Which messages were picked follows
+    // visibility; within the batch, hand them out oldest inserted first.
+    return rows.sort((a, b) => a.seq - b.seq).map(toMessage);
+  }
+
+  async delete(queue: QueueName, message: QueueMessage): Promise<boolean> {
+    const { delete: remove } = this.open();
+
+    const result = remove.run({
+      queue,
+      seq: toSeq(message.id),
+      receipt: message.popReceipt,
+    });
+    return result.changes > 0;
+  }
+
+  async release(
+    queue: QueueName,
+    message: QueueMessage,
+    delaySeconds = 0,
+  ): Promise<QueueMessage | undefined> {
+    assertDelaySeconds('delaySeconds', delaySeconds);
+    const { release } = this.open();
+
+    const row = release.get({
+      queue,
+      seq: toSeq(message.id),
+      receipt: message.popReceipt,
+      until: this.now() + delaySeconds * 1000,
+    }) as MessageRow | undefined;
+    return row && toMessage(row);
+  }
+
+  async clear(queue: QueueName): Promise<void> {
+    this.open().clear.run({ queue });
+  }
+
+  /** Exact counts, read in one snapshot. */
+  async counts(queue: QueueName): Promise<QueueCounts> {
+    const row = this.open().counts.get({ queue, now: this.now() }) as CountsRow;
+
+    const visible = row.visible ?? 0;
+    return { visible, invisible: row.total - visible };
+  }
+
+  /** @throws Error when the store is closed or the file became unreadable. */
+  async ping(): Promise<void> {
+    this.open().ping.get();
+  }
+
+  /** Closes the file. Later calls reject; `init` opens it again. */
+  async close(): Promise<void> {
+    const opened = this.opened;
+    this.opened = undefined;
+    opened?.db.close();
+  }
+
+  private open(): NonNullable<SqliteQueueStore['opened']> {
+    if (!this.opened) {
+      throw new Error(
+        'The SQLite queue store is not open: call init() first, and no ' +
+          'call after close()',
+      );
+    }
+    return this.opened;
+  }
+
+  private checkSchemaVersion(db: Database.Database): void {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version === 0) {
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      return;
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new Error(
+        `${this.path} was written by a newer version of this service ` +
+          `(schema ${version}, this one knows ${SCHEMA_VERSION}); ` +
+          'run that version or point SQLITE_PATH at another file',
+      );
+    }
+  }
+
+  private prepare(
+    db: Database.Database,
+  ): NonNullable<SqliteQueueStore['opened']> {
+    const receive = db.prepare<[Record<string, unknown>], MessageRow>(`
+      UPDATE queue_message
+      SET visible_at = @until,
+          pop_receipt = ${NEW_RECEIPT},
+          dequeue_count = dequeue_count + 1
+      WHERE seq IN (${PICK_VISIBLE_SQL})
+      RETURNING ${RETURNED_COLUMNS}
+    `);
+
+    return {
+      db,
+      send: db.prepare(`
+        INSERT INTO queue_message (queue, body, inserted_at, visible_at)
+        VALUES (@queue, @body, @now, @visibleAt)
+      `),
+      // BEGIN IMMEDIATE takes the write lock before reading, so two
+      // processes on one file cannot both pick the same message.
+      receive: db.transaction((params: Record<string, unknown>) =>
+        receive.all(params),
+      ),
+      delete: db.prepare(`
+        DELETE FROM queue_message
+        WHERE seq = @seq AND queue = @queue AND pop_receipt = @receipt
+      `),
+      release: db.prepare(`
+        UPDATE queue_message
+        SET visible_at = @until, pop_receipt = ${NEW_RECEIPT}
+        WHERE seq = @seq AND queue = @queue AND pop_receipt = @receipt
+        RETURNING ${RETURNED_COLUMNS}
+      `),
+      clear: db.prepare('DELETE FROM queue_message WHERE queue = @queue'),
+      counts: db.prepare(`
+        SELECT count(*) AS total, sum(visible_at <= @now) AS visible
+        FROM queue_message WHERE queue = @queue
+      `),
+      ping: db.prepare('SELECT 1'),
+    };
+  }
+}
+
+function toMessage(row: MessageRow): QueueMessage {
+  return {
+    id: String(row.seq),
+    popReceipt: row.pop_receipt,
+    text: row.body,
+    insertedOn: new Date(row.inserted_at),
+    dequeueCount: row.dequeue_count,
+  };
+}
+
+/** A foreign id (say, from the other backend) matches no row. */
+function toSeq(id: string): number {
+  return /^\d{1,15}$/.test(id) ? Number(id) : -1;
+}
