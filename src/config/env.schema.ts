@@ -233,9 +233,9 @@ export const envSchema = z.object({
     .default(1_048_576)
     .describe('Largest request body accepted; larger ones get 413.'),
   SHUTDOWN_GRACE_MS: integer(0, 600_000)
-    .default(10_000)
+    .default(5_000)
     .describe(
-      'On SIGTERM, how long requests in flight may take before the process exits.',
+      'On SIGTERM, readiness fails at once but requests are still served this long, so load balancers stop sending traffic; then the listener closes and requests in flight finish.',
     ),
   METRICS_LOG_INTERVAL_SECONDS: integer(0, 86_400)
     .default(300)
