@@ -1,0 +1,198 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  Logger,
+} from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import type { Request, Response } from 'express';
+import {
+  PexipError,
+  PexipNotFoundError,
+  PexipRejectedError,
+  PexipTimeoutError,
+} from '../pexip/pexip.errors';
+import {
+  PROBLEM_CONTENT_TYPE,
+  ProblemBody,
+  ProblemException,
+  ProblemType,
+  typeForStatus,
+} from './problem';
+
+interface MappedProblem {
+  body: Omit<ProblemBody, 'request_id'>;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Turns every error that escapes a route into an RFC 9457 answer with the
+ * request id, and never lets a stack trace or internal message out: only
+ * errors we raised on purpose carry their own text.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(ProblemDetailsFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const context = host.switchToHttp();
+    const request = context.getRequest<Request & { id?: unknown }>();
+    const response = context.getResponse<Response>();
+    const mapped = this.map(exception);
+
+    if (mapped.body.status >= 500) {
+      this.logger.error(
+        {
+          err: exception,
+          method: request.method,
+          path: request.path,
+          status: mapped.body.status,
+        },
+        `${request.method} ${request.path} failed: ${mapped.body.detail}`,
+      );
+    }
+
+    // A streamed answer that fails half-way can no longer change its
+    // status; cutting the connection is the only honest signal left.
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+
+    if (isHealthReport(exception)) {
+      // Readiness keeps terminus's own shape: probes and dashboards read it.
+      response.status(exception.getStatus()).json(exception.getResponse());
+      return;
+    }
+
+    const body: ProblemBody = {
+      ...mapped.body,
+      request_id: request.id === undefined ? undefined : String(request.id),
+    };
+    response.status(body.status);
+    for (const [name, value] of Object.entries(mapped.headers ?? {})) {
+      response.setHeader(name, value);
+    }
+    response.setHeader('Content-Type', PROBLEM_CONTENT_TYPE);
+    response.end(JSON.stringify(body));
+  }
+
+  private map(exception: unknown): MappedProblem {
+    if (exception instanceof ProblemException) {
+      return {
+        body: {
+          type: exception.type,
+          title: exception.title,
+          status: exception.getStatus(),
+          detail: exception.detail,
+          ...(exception.options.errors
+            ? { errors: exception.options.errors }
+            : {}),
+        },
+        headers: exception.options.headers,
+      };
+    }
+    if (exception instanceof PexipError) {
+      return { body: mapPexipError(exception) };
+    }
+    if (exception instanceof HttpException) {
+      return { body: mapHttpException(exception) };
+    }
+
+    const httpError = asClientHttpError(exception);
+    if (httpError) {
+      return { body: problem(httpError.status, httpError.message) };
+    }
+    return {
+      body: problem(500, 'The server failed to handle the request.'),
+    };
+  }
+}
+
+/** A failed terminus check: `{status: 'error', info, error, details}`. */
+function isHealthReport(exception: unknown): exception is HttpException {
+  if (!(exception instanceof HttpException)) return false;
+  const answer = exception.getResponse();
+  return (
+    typeof answer === 'object' &&
+    answer !== null &&
+    (answer as { status?: unknown }).status === 'error' &&
+    'details' in answer
+  );
+}
+
+function problem(status: number, detail: string, type?: string) {
+  return {
+    type: type ?? typeForStatus(status),
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail,
+  };
+}
+
+function mapPexipError(error: PexipError): MappedProblem['body'] {
+  if (error instanceof PexipRejectedError) {
+    return {
+      ...problem(400, error.message, ProblemType.pexipRejected),
+      title: 'Rejected by Pexip',
+      errors: error.fieldErrors,
+    };
+  }
+  if (error instanceof PexipNotFoundError) {
+    return problem(404, error.message);
+  }
+  if (error instanceof PexipTimeoutError) {
+    return {
+      ...problem(504, error.message, ProblemType.pexipTimeout),
+      title: 'Pexip did not answer in time',
+    };
+  }
+  return {
+    ...problem(502, error.message, ProblemType.pexipUnavailable),
+    title: 'Pexip is unavailable',
+  };
+}
+
+function mapHttpException(exception: HttpException): MappedProblem['body'] {
+  const status = exception.getStatus();
+  const answer = exception.getResponse();
+  let detail = exception.message;
+  if (typeof answer === 'object' && answer !== null && 'message' in answer) {
+    const message = (answer as { message: unknown }).message;
+    detail = Array.isArray(message) ? message.join('; ') : String(message);
+  }
+  // Messages of 5xx exceptions may describe internals; keep them in the log.
+  if (status >= 500) {
+    detail = STATUS_CODES[status] ?? 'Server error';
+  }
+  return problem(status, detail);
+}
+
+/**
+ * Errors from Express middleware (body parser, URL decoding) that carry a
+ * client status and a message meant for the client (`expose`).
+ */
+function asClientHttpError(
+  error: unknown,
+): { status: number; message: string } | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const candidate = error as {
+    status?: unknown;
+    statusCode?: unknown;
+    expose?: unknown;
+    type?: unknown;
+    message?: unknown;
+  };
+  const status = Number(candidate.status ?? candidate.statusCode);
+  if (!(status >= 400 && status < 500) || candidate.expose !== true) {
+    return undefined;
+  }
+  if (candidate.type === 'entity.too.large') {
+    return { status, message: 'The request body is too large.' };
+  }
+  if (candidate.type === 'entity.parse.failed') {
+    return { status, message: 'The request body is not valid JSON.' };
+  }
+  return { status, message: String(candidate.message ?? 'Bad request') };
+}

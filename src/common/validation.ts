@@ -1,0 +1,48 @@
+import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ProblemException, ProblemType } from './problem';
+
+/**
+ * Flattens class-validator errors to `field → messages`, with dotted paths
+ * for nested fields, as the `errors` member of a problem answer.
+ */
+export function validationErrorsByField(
+  errors: ValidationError[],
+  parent = '',
+): Record<string, string[]> {
+  const byField: Record<string, string[]> = {};
+  for (const error of errors) {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    if (error.constraints) {
+      byField[field] = Object.values(error.constraints);
+    }
+    if (error.children?.length) {
+      Object.assign(byField, validationErrorsByField(error.children, field));
+    }
+  }
+  return byField;
+}
+
+/**
+ * The pipe every route uses: unknown body fields are refused rather than
+ * silently dropped, and failures answer 400 with every field's messages.
+ */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    stopAtFirstError: false,
+    exceptionFactory: (errors) => {
+      const byField = validationErrorsByField(errors);
+      const fields = Object.keys(byField);
+      return new ProblemException(
+        400,
+        'Invalid request',
+        fields.length === 1
+          ? `${fields[0]}: ${byField[fields[0]].join('; ')}`
+          : `${fields.length} fields are invalid: ${fields.join(', ')}.`,
+        { type: ProblemType.validation, errors: byField },
+      );
+    },
+  });
+}
