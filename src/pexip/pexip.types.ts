@@ -69,12 +69,19 @@ export interface NewPexipAutomaticParticipant {
   description?: string;
 }
 
+/** An automatic participant as Pexip returns it. */
+export interface PexipAutomaticParticipant {
+  id: number;
+  alias: string;
+  /** Conference resource URIs; one participant may serve several rooms. */
+  conference: string[];
+  resource_uri?: string;
+  [field: string]: unknown;
+}
+
 /** The fields a PATCH may change. */
 export type PexipConferencePatch = Partial<
-  Pick<
-    PexipConference,
-    'pin' | 'guest_pin' | 'tag' | 'description'
-  > & {
+  Pick<PexipConference, 'pin' | 'guest_pin' | 'tag' | 'description'> & {
     participant_limit: number | null;
     mute_all_guests: boolean;
     max_callrate_in: number | null;
@@ -107,4 +114,8 @@ export interface PexipListPage<T> {
 
 export function conferenceUri(id: number): string {
   return `${CONFERENCE_PATH}${id}/`;
+}
+
+export function automaticParticipantUri(id: number): string {
+  return `${AUTOMATIC_PARTICIPANT_PATH}${id}/`;
 }
