@@ -138,6 +138,8 @@ export function parseRetryAfterMs(
   if (/^\d+$/.test(text)) {
     return Number(text) * 1000;
   }
-  const at = Date.parse(text);
+  // Every HTTP date form starts with the day's name; this keeps Date.parse
+  // from reading "-1" as a year.
+  const at = /^[A-Za-z]{3}/.test(text) ? Date.parse(text) : NaN;
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

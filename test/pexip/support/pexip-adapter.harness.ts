@@ -15,6 +15,8 @@ export interface PexipAdapterHarness {
   pexip: PexipService;
   /** Every attempt the adapter reported, in order. */
   calls: PexipCall[];
+  /** Any provider of the module, for tests of one part. */
+  get<T>(type: new (...args: never[]) => T): T;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function startPexipAdapter(
   return {
     pexip: moduleRef.get(PexipService),
     calls,
+    get: (type) => moduleRef.get(type),
     close: () => moduleRef.close(),
   };
 }
