@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { DestinationStream } from 'pino';
+import { stdTimeFunctions, type DestinationStream } from 'pino';
 import type { Params } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 
@@ -23,6 +23,7 @@ export function loggerParams(
     level: config.logLevel,
     base: { service: 'maxconf' },
     messageKey: 'msg',
+    timestamp: stdTimeFunctions.isoTime,
     genReqId: requestId,
     customAttributeKeys: { reqId: 'request_id' },
     serializers: {

@@ -86,11 +86,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           title: exception.title,
           status: exception.getStatus(),
           detail: exception.detail,
-          ...(exception.options.errors
-            ? { errors: exception.options.errors }
+          ...(exception.extras.errors
+            ? { errors: exception.extras.errors }
             : {}),
         },
-        headers: exception.options.headers,
+        headers: exception.extras.headers,
       };
     }
     if (exception instanceof PexipError) {

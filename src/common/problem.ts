@@ -44,7 +44,7 @@ export class ProblemException extends HttpException {
     status: HttpStatus | number,
     readonly title: string,
     readonly detail: string,
-    readonly options: {
+    readonly extras: {
       type?: string;
       errors?: Record<string, string[]>;
       /** Extra answer headers, e.g. `WWW-Authenticate` or `Retry-After`. */
@@ -52,11 +52,11 @@ export class ProblemException extends HttpException {
       cause?: unknown;
     } = {},
   ) {
-    super(detail, status, { cause: options.cause });
+    super(detail, status, { cause: extras.cause });
   }
 
   get type(): string {
-    return this.options.type ?? typeForStatus(this.getStatus());
+    return this.extras.type ?? typeForStatus(this.getStatus());
   }
 }
 

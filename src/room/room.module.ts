@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { PexipModule } from '../pexip/pexip.module';
 import { PoolModule } from '../pool/pool.module';
 import { PublicRoomController } from './public-room.controller';
@@ -6,7 +7,7 @@ import { RoomController } from './room.controller';
 import { RoomService } from './room.service';
 
 @Module({
-  imports: [PexipModule, PoolModule],
+  imports: [AuthModule, PexipModule, PoolModule],
   controllers: [RoomController, PublicRoomController],
   providers: [RoomService],
   exports: [RoomService],

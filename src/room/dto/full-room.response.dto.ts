@@ -43,7 +43,7 @@ export class FullRoomResponseDto {
     items: { type: 'object', additionalProperties: true },
     description: 'Participants the room dials when it starts.',
   })
-  readonly automatic_participants?: Record<string, unknown>[] | null;
+  readonly automatic_participants?: unknown[] | null;
 
   @ApiPropertyOptional({
     nullable: true,

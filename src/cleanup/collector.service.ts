@@ -1,0 +1,242 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import pLimit from 'p-limit';
+import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
+import { PexipService } from '../pexip/pexip.service';
+import {
+  DELETION_QUEUE,
+  QUEUE_STORE,
+  QueueMessage,
+  QueueStore,
+} from '../queue/queue.port';
+import { RoomService } from '../room/room.service';
+
+export interface CollectorRun {
+  readonly received: number;
+  readonly deleted: number;
+  /** Messages dropped without deleting: room gone, persistent, or live. */
+  readonly dropped: number;
+  /** Messages left for a later run because they are too young. */
+  readonly deferred: number;
+  readonly failed: number;
+}
+
+const TIMER_NAME = 'room-collector';
+
+/**
+ * The collector removes rooms whose conference has ended. It works from the
+ * deletion queue that the event sink fills, on a timer, and waits until an
+ * ended room has stayed ended for GC_MIN_AGE_SECONDS: a participant whose
+ * network drops ends the conference for a moment and comes back.
+ *
+ * Each run reads Pexip's room list once (and the list of live conferences),
+ * so its cost in Pexip calls is the list pages plus the deletions, however
+ * many messages it handles.
+ */
+@Injectable()
+export class CollectorService
+  implements OnApplicationBootstrap, BeforeApplicationShutdown
+{
+  private readonly logger = new Logger(CollectorService.name);
+  private running?: Promise<CollectorRun>;
+
+  constructor(
+    private readonly config: AppConfig,
+    @Inject(QUEUE_STORE) private readonly queue: QueueStore,
+    private readonly pexip: PexipService,
+    private readonly rooms: RoomService,
+    private readonly metrics: MetricsService,
+    private readonly scheduler: SchedulerRegistry,
+  ) {
+    metrics.setBacklogSource(async () => {
+      const counts = await this.queue.counts(DELETION_QUEUE);
+      return counts.visible + counts.invisible;
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    const timer = setInterval(
+      () => void this.runOnce().catch(() => undefined),
+      this.config.collector.intervalSeconds * 1000,
+    );
+    timer.unref();
+    this.scheduler.addInterval(TIMER_NAME, timer);
+  }
+
+  /** Stops the timer and lets a run in progress finish. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.scheduler.doesExist('interval', TIMER_NAME)) {
+      this.scheduler.deleteInterval(TIMER_NAME);
+    }
+    await this.running?.catch(() => undefined);
+  }
+
+  /**
+   * Runs the collector now. A run already in progress is joined, never
+   * overlapped.
+   *
+   * @throws when the queue store or the Pexip room list fails; the
+   *   messages taken come back after their lease and are tried again.
+   */
+  runOnce(): Promise<CollectorRun> {
+    this.running ??= this.run().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async run(): Promise<CollectorRun> {
+    const started = Date.now();
+    let messages: QueueMessage[];
+    try {
+      messages = await this.queue.receive(
+        DELETION_QUEUE,
+        this.config.collector.batchSize,
+        this.leaseSeconds,
+      );
+    } catch (error) {
+      this.metrics.collectorRuns.inc({ outcome: 'failed' });
+      this.logger.error({ err: error }, 'collector run failed: deletion queue unavailable');
+      throw error;
+    }
+    if (messages.length === 0) {
+      this.metrics.collectorRuns.inc({ outcome: 'ok' });
+      this.logger.debug('collector run: deletion queue empty');
+      return { received: 0, deleted: 0, dropped: 0, deferred: 0, failed: 0 };
+    }
+
+    let roomIds: Map<string, number>;
+    let live: Set<string>;
+    try {
+      [roomIds, live] = await Promise.all([this.roomIdsByName(), this.liveRooms()]);
+    } catch (error) {
+      this.metrics.collectorRuns.inc({ outcome: 'failed' });
+      this.logger.error(
+        { err: error, messages: messages.length },
+        'collector run failed: Pexip room list unavailable; messages will be retried',
+      );
+      await Promise.allSettled(
+        messages.map((message) => this.queue.release(DELETION_QUEUE, message)),
+      );
+      throw error;
+    }
+
+    const tally = { deleted: 0, dropped: 0, deferred: 0, failed: 0 };
+    const limit = pLimit(this.config.pexip.maxConcurrency);
+    await Promise.all(
+      messages.map((message) =>
+        limit(async () => {
+          const result = await this.handle(message, roomIds, live);
+          tally[result]++;
+          this.metrics.collectorMessages.inc({ result });
+        }),
+      ),
+    );
+
+    this.metrics.collectorRuns.inc({ outcome: 'ok' });
+    const summary = { received: messages.length, ...tally };
+    this.logger.log(
+      { ...summary, rooms: roomIds.size, ms: Date.now() - started },
+      'collector run finished',
+    );
+    return summary;
+  }
+
+  private async handle(
+    message: QueueMessage,
+    roomIds: Map<string, number>,
+    live: Set<string>,
+  ): Promise<'deleted' | 'dropped' | 'deferred' | 'failed'> {
+    const name = message.text;
+    const id = roomIds.get(name);
+
+    if (id === undefined || this.rooms.isPersistent(name)) {
+      await this.forget(message);
+      return 'dropped';
+    }
+    if (live.has(name)) {
+      // Someone rejoined: the room is in use again. Its next
+      // conference_ended puts it back on the queue.
+      this.logger.log({ room: name }, 'ended room is live again; not deleted');
+      await this.forget(message);
+      return 'dropped';
+    }
+
+    const ageSeconds = (Date.now() - message.insertedOn.getTime()) / 1000;
+    const wait = this.config.collector.minAgeSeconds - ageSeconds;
+    if (wait > 0) {
+      await this.queue
+        .release(DELETION_QUEUE, message, Math.ceil(wait))
+        .catch(() => undefined);
+      return 'deferred';
+    }
+
+    try {
+      await this.pexip.deleteConference(id);
+    } catch (error) {
+      return this.failed(message, error);
+    }
+    this.metrics.roomsDeleted.inc({ reason: 'collector' });
+    this.logger.log({ room: name, id }, 'ended room deleted');
+    await this.forget(message);
+    return 'deleted';
+  }
+
+  private async failed(
+    message: QueueMessage,
+    error: unknown,
+  ): Promise<'failed'> {
+    const name = message.text;
+    if (message.dequeueCount >= this.config.collector.maxAttempts) {
+      this.logger.error(
+        { err: error, room: name, attempts: message.dequeueCount },
+        'giving up on deleting an ended room; delete it by hand',
+      );
+      await this.forget(message);
+    } else {
+      this.logger.warn(
+        { err: error, room: name, attempt: message.dequeueCount },
+        'ended room not deleted; will try again on a later run',
+      );
+      await this.queue.release(DELETION_QUEUE, message).catch(() => undefined);
+    }
+    return 'failed';
+  }
+
+  private async forget(message: QueueMessage): Promise<void> {
+    await this.queue.delete(DELETION_QUEUE, message).catch((error) =>
+      this.logger.warn(
+        { err: error, room: message.text },
+        'deletion message not removed; it will be seen again',
+      ),
+    );
+  }
+
+  private async roomIdsByName(): Promise<Map<string, number>> {
+    const ids = new Map<string, number>();
+    for await (const page of this.pexip.listConferencePages({})) {
+      for (const room of page) ids.set(room.name, room.id);
+    }
+    return ids;
+  }
+
+  private async liveRooms(): Promise<Set<string>> {
+    return new Set(await this.pexip.listActiveConferenceNames());
+  }
+
+  /**
+   * Long enough for a whole run (list pages, then the deletions at the
+   * Pexip concurrency), so a slow run never sees its own messages again.
+   */
+  private get leaseSeconds(): number {
+    const { timeoutMs, maxRetries } = this.config.pexip;
+    return Math.max(300, Math.ceil((4 * timeoutMs * (maxRetries + 1)) / 1000));
+  }
+}

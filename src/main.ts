@@ -1,0 +1,91 @@
+import { existsSync } from 'node:fs';
+import { Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startSimulator, RunningSimulator } from '../simulator';
+import { createApp } from './app.factory';
+import {
+  AppConfig,
+  ConfigError,
+  loadConfig,
+  maskedConfig,
+} from './config/app-config';
+import { ShutdownState } from './health/shutdown-state';
+
+const EXAMPLE_UUI = '6964264d54497a4e4455324c4463324e54517a4d67;encoding=hex';
+
+/**
+ * Starts MaxConf: validates the environment, starts the embedded Pexip
+ * simulator when no PEXIP_URL is given, listens, and drains gracefully on
+ * SIGTERM or SIGINT.
+ */
+async function bootstrap(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+
+  let config: AppConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  let simulator: RunningSimulator | undefined;
+  if (!config.pexip.url) {
+    simulator = await startSimulator({
+      port: 0,
+      username: config.pexip.username,
+      password: config.pexip.password,
+      latencyMs: config.pexip.simulatorLatencyMs,
+    });
+    config = { ...config, pexip: { ...config.pexip, url: simulator.url } };
+  }
+
+  const app = await createApp(config);
+  const logger = new Logger('Bootstrap');
+  await app.listen(config.port, config.host);
+
+  logger.log({ config: maskedConfig(config) }, 'effective configuration');
+  if (simulator) {
+    logger.warn(
+      `PEXIP_URL is unset: using the embedded Pexip simulator at ${simulator.url} (development only)`,
+    );
+  }
+  const base = `http://localhost:${config.port}`;
+  logger.log(`MaxConf listening on ${base} — API documentation at ${base}/docs`);
+  logger.log(
+    `Try: curl -X POST '${base}/room/create?uuiData=${EXAMPLE_UUI}'`,
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(
+      `${signal} received: readiness now fails; closing in ${config.shutdownGraceMs} ms`,
+    );
+    app.get(ShutdownState).beginDraining();
+
+    // If requests in flight or background work hang past every Pexip
+    // timeout, exit anyway rather than block the orchestrator forever.
+    const { timeoutMs, maxRetries } = config.pexip;
+    const hardLimit = config.shutdownGraceMs + 2 * timeoutMs * (maxRetries + 1);
+    setTimeout(() => {
+      logger.error('shutdown took too long; exiting with work unfinished');
+      process.exit(1);
+    }, hardLimit).unref();
+
+    // Load balancers take a moment to notice readiness; keep serving.
+    await sleep(config.shutdownGraceMs);
+    await app.close();
+    await simulator?.close();
+    logger.log('shut down cleanly');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+void bootstrap();
