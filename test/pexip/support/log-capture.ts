@@ -18,10 +18,10 @@ export function captureLogs() {
   const spies = levels.map((level) =>
     jest.spyOn(Logger.prototype, level).mockImplementation(function (
       this: Logger,
-      message: unknown,
+      ...args: unknown[]
     ) {
       const context = (this as unknown as { context?: string }).context;
-      lines.push({ level, context: context ?? '', message: String(message) });
+      lines.push({ level, context: context ?? '', message: String(args[0]) });
     }),
   );
 
