@@ -144,7 +144,10 @@ export class MetricsService
   onApplicationBootstrap(): void {
     const seconds = this.config.metricsLogIntervalSeconds;
     if (seconds > 0) {
-      this.summaryTimer = setInterval(() => void this.logSummary(), seconds * 1000);
+      this.summaryTimer = setInterval(
+        () => void this.logSummary(),
+        seconds * 1000,
+      );
       this.summaryTimer.unref();
     }
   }
