@@ -68,6 +68,7 @@ export class EventSinkController {
     [400, 'Malformed JSON or not an event-sink message.'],
     [401, 'Wrong or missing Basic credentials (WWW-Authenticate: Basic).'],
     413,
+    500,
     [503, 'The deletion queue is unavailable; Pexip will send again.'],
   )
   async receive(@Body() body: unknown): Promise<{ status: 'accepted' }> {

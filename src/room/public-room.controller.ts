@@ -43,6 +43,7 @@ export class PublicRoomController {
     [403, "The agent's division is not allowed."],
     404,
     429,
+    500,
     502,
     [503, 'Genesys Cloud is unreachable.'],
     504,

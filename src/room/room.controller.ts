@@ -74,7 +74,7 @@ const EITHER_ROOM_SHAPE = {
   ConstrainedRoomResponseDto,
   FullRoomResponseDto,
 )
-@ApiProblems(401, 403, 429)
+@ApiProblems(401, 403, 429, 500)
 @Controller('room')
 export class RoomController {
   constructor(
