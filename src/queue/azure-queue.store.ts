@@ -75,8 +75,13 @@ const NEVER_EXPIRE = -1;
  * 32. Below 32 visible messages `visible` is exact; from 32 on it reads 32 (a
  * lower bound) and `invisible` holds the rest of the total.
  *
+ * Every call carries a deadline (15 s, retries included; 2 s for `ping`), so
+ * a service that stops answering fails calls instead of holding them.
+ * Bodies are written and read as plain text or base64 (see
+ * `AzureMessageEncoding`).
+ *
  * @example
- * const store = new AzureQueueStore({ connectionString, messageEncoding: 'base64' });
+ * const store = new AzureQueueStore({ connectionString });
  * await store.init();
  */
 export class AzureQueueStore implements QueueStore {

@@ -9,6 +9,10 @@
  * - `delete` needs the message exactly as `receive` (or `release`) gave it.
  *
  * Messages are at-least-once: a consumer must tolerate seeing one twice.
+ *
+ * Delays and timeouts are whole seconds within Azure's limits (0 to 7 days;
+ * a receive's timeout at least 1 s). Every store rejects other values with a
+ * RangeError, so code that works on one backend works on the other.
  */
 
 export const QUEUE_STORE = Symbol('QUEUE_STORE');

@@ -29,7 +29,7 @@ const STOP_TIMEOUT_MS = 5_000;
  * @throws Error with Azurite's output when it exits or stays silent.
  * @example
  * const azurite = await startAzurite();
- * const store = new AzureQueueStore({ connectionString: azurite.connectionString });
+ * const { connectionString } = azurite;
  * await azurite.stop();
  */
 export async function startAzurite(): Promise<AzuriteQueueService> {
