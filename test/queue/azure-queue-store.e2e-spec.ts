@@ -6,6 +6,9 @@ import { DELETION_QUEUE, POOL_QUEUE } from '../../src/queue/queue.port';
 import { AzuriteQueueService, startAzurite } from '../support/azurite';
 import { queueStoreContract } from './queue-store.contract';
 
+// Real files, processes and servers on a shared 2-core machine: be patient.
+jest.setTimeout(30_000);
+
 describe('AzureQueueStore against Azurite', () => {
   let azurite: AzuriteQueueService;
 

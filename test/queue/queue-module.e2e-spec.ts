@@ -16,6 +16,9 @@ import {
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue.store';
 import { AzuriteQueueService, startAzurite } from '../support/azurite';
 
+// Real files, processes and servers on a shared 2-core machine: be patient.
+jest.setTimeout(30_000);
+
 async function startQueueModule(env: Record<string, string>) {
   const moduleRef = await Test.createTestingModule({
     imports: [ConfigModule.register(loadConfig(env)), QueueModule],

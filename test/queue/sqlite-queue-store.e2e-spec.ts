@@ -8,6 +8,9 @@ import { DELETION_QUEUE, POOL_QUEUE } from '../../src/queue/queue.port';
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue.store';
 import { queueStoreContract } from './queue-store.contract';
 
+// Real files, processes and servers on a shared 2-core machine: be patient.
+jest.setTimeout(30_000);
+
 const CHILD = join(__dirname, 'sqlite-queue.child.ts');
 
 describe('SqliteQueueStore on a real file', () => {
@@ -85,7 +88,7 @@ describe('SqliteQueueStore on a real file', () => {
     it('never hands the same message to both', async () => {
       const store = await openStore();
       await store.clear(DELETION_QUEUE);
-      const names = Array.from({ length: 2000 }, (_, i) => `room-${i}`);
+      const names = Array.from({ length: 1000 }, (_, i) => `room-${i}`);
       for (const name of names) await store.send(DELETION_QUEUE, name);
       const child = startChild('drain', path);
       const childLines = lines(child);
@@ -97,16 +100,17 @@ describe('SqliteQueueStore on a real file', () => {
         const batch = await store.receive(DELETION_QUEUE, 3, 300);
         if (batch.length === 0) break;
         mine.push(...batch.map((m) => m.id));
-        // Yield so that the child's lines are read while we drain.
-        await new Promise((resolve) => setImmediate(resolve));
+        // SQLite's lock wait backs off by sleeping, so a loop that never
+        // pauses would starve the other process instead of racing it.
+        await new Promise((resolve) => setTimeout(resolve, 1));
       }
       const theirs = JSON.parse((await childLines.next()).value) as string[];
       await exited(child);
       await store.close();
 
       const all = [...mine, ...theirs];
-      expect(new Set(all).size).toBe(2000);
-      expect(all).toHaveLength(2000);
+      expect(new Set(all).size).toBe(1000);
+      expect(all).toHaveLength(1000);
       expect(mine.length).toBeGreaterThan(0);
       expect(theirs.length).toBeGreaterThan(0);
     });

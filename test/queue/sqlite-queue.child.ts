@@ -30,6 +30,7 @@ async function main(mode: string, path: string): Promise<void> {
     const batch = await store.receive(DELETION_QUEUE, 3, 300);
     if (batch.length === 0) break;
     ids.push(...batch.map((m) => m.id));
+    await new Promise((resolve) => setTimeout(resolve, 1));
   }
   await store.close();
   process.stdout.write(`${JSON.stringify(ids)}\n`);
