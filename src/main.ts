@@ -10,6 +10,7 @@ import {
   maskedConfig,
 } from './config/app-config';
 import { ShutdownState } from './health/shutdown-state';
+import { callBudgetMs } from './pexip/pexip-retry.policy';
 
 const EXAMPLE_UUI = '6964264d54497a4e4455324c4463324e54517a4d67;encoding=hex';
 
@@ -54,10 +55,10 @@ async function bootstrap(): Promise<void> {
     );
   }
   const base = `http://localhost:${config.port}`;
-  logger.log(`MaxConf listening on ${base} — API documentation at ${base}/docs`);
   logger.log(
-    `Try: curl -X POST '${base}/room/create?uuiData=${EXAMPLE_UUI}'`,
+    `MaxConf listening on ${base} — API documentation at ${base}/docs`,
   );
+  logger.log(`Try: curl -X POST '${base}/room/create?uuiData=${EXAMPLE_UUI}'`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -70,8 +71,8 @@ async function bootstrap(): Promise<void> {
 
     // If requests in flight or background work hang past every Pexip
     // timeout, exit anyway rather than block the orchestrator forever.
-    const { timeoutMs, maxRetries } = config.pexip;
-    const hardLimit = config.shutdownGraceMs + 2 * timeoutMs * (maxRetries + 1);
+    const hardLimit =
+      config.shutdownGraceMs + 3 * callBudgetMs(config.pexip.timeoutMs);
     setTimeout(() => {
       logger.error('shutdown took too long; exiting with work unfinished');
       process.exit(1);

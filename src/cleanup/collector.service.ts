@@ -9,6 +9,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import pLimit from 'p-limit';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
+import { callBudgetMs } from '../pexip/pexip-retry.policy';
 import { PexipService } from '../pexip/pexip.service';
 import {
   DELETION_QUEUE,
@@ -103,7 +104,10 @@ export class CollectorService
       );
     } catch (error) {
       this.metrics.collectorRuns.inc({ outcome: 'failed' });
-      this.logger.error({ err: error }, 'collector run failed: deletion queue unavailable');
+      this.logger.error(
+        { err: error },
+        'collector run failed: deletion queue unavailable',
+      );
       throw error;
     }
     if (messages.length === 0) {
@@ -115,7 +119,10 @@ export class CollectorService
     let roomIds: Map<string, number>;
     let live: Set<string>;
     try {
-      [roomIds, live] = await Promise.all([this.roomIdsByName(), this.liveRooms()]);
+      [roomIds, live] = await Promise.all([
+        this.roomIdsByName(),
+        this.liveRooms(),
+      ]);
     } catch (error) {
       this.metrics.collectorRuns.inc({ outcome: 'failed' });
       this.logger.error(
@@ -211,12 +218,14 @@ export class CollectorService
   }
 
   private async forget(message: QueueMessage): Promise<void> {
-    await this.queue.delete(DELETION_QUEUE, message).catch((error) =>
-      this.logger.warn(
-        { err: error, room: message.text },
-        'deletion message not removed; it will be seen again',
-      ),
-    );
+    await this.queue
+      .delete(DELETION_QUEUE, message)
+      .catch((error) =>
+        this.logger.warn(
+          { err: error, room: message.text },
+          'deletion message not removed; it will be seen again',
+        ),
+      );
   }
 
   private async roomIdsByName(): Promise<Map<string, number>> {
@@ -236,7 +245,7 @@ export class CollectorService
    * Pexip concurrency), so a slow run never sees its own messages again.
    */
   private get leaseSeconds(): number {
-    const { timeoutMs, maxRetries } = this.config.pexip;
-    return Math.max(300, Math.ceil((4 * timeoutMs * (maxRetries + 1)) / 1000));
+    const budgetSeconds = callBudgetMs(this.config.pexip.timeoutMs) / 1000;
+    return Math.max(300, Math.ceil(4 * budgetSeconds));
   }
 }

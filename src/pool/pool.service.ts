@@ -8,6 +8,7 @@ import {
 import pLimit from 'p-limit';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
+import { callBudgetMs } from '../pexip/pexip-retry.policy';
 import { PexipService } from '../pexip/pexip.service';
 import {
   POOL_QUEUE,
@@ -64,7 +65,9 @@ export class PoolService
 
   onApplicationBootstrap(): void {
     if (this.config.pool.targetSize === 0) {
-      this.logger.log('pool disabled (POOL_TARGET_SIZE=0): rooms are made on demand');
+      this.logger.log(
+        'pool disabled (POOL_TARGET_SIZE=0): rooms are made on demand',
+      );
       return;
     }
     this.refillSoon();
@@ -85,11 +88,13 @@ export class PoolService
   /**
    * How long a create may hold a pool room before the queue offers it to
    * someone else: well past the longest a hand-out can take (two Pexip
-   * calls, each with its retries), so a slow hand-out is never doubled.
+   * calls in sequence, each within its time budget), so a slow hand-out is
+   * never doubled.
    */
   get leaseSeconds(): number {
-    const { timeoutMs, maxRetries } = this.config.pexip;
-    return Math.ceil((2 * timeoutMs * (maxRetries + 1)) / 1000) + 30;
+    return (
+      Math.ceil((2 * callBudgetMs(this.config.pexip.timeoutMs)) / 1000) + 30
+    );
   }
 
   /**
@@ -97,7 +102,11 @@ export class PoolService
    * @throws when the queue store fails.
    */
   async take(): Promise<PoolLease | undefined> {
-    const [message] = await this.queue.receive(POOL_QUEUE, 1, this.leaseSeconds);
+    const [message] = await this.queue.receive(
+      POOL_QUEUE,
+      1,
+      this.leaseSeconds,
+    );
     return message ? { roomName: message.text, message } : undefined;
   }
 
@@ -105,33 +114,39 @@ export class PoolService
   async handedOut(lease: PoolLease): Promise<void> {
     // If this fails the message comes back after the lease, and the next
     // create sees the room's tag and drops it: never handed out twice.
-    await this.queue.delete(POOL_QUEUE, lease.message).catch((error) =>
-      this.logger.warn(
-        { err: error, room: lease.roomName },
-        'handed-out room still on the pool queue; it will be dropped when seen again',
-      ),
-    );
+    await this.queue
+      .delete(POOL_QUEUE, lease.message)
+      .catch((error) =>
+        this.logger.warn(
+          { err: error, room: lease.roomName },
+          'handed-out room still on the pool queue; it will be dropped when seen again',
+        ),
+      );
   }
 
   /** The create failed: make the room available again at once. */
   async putBack(lease: PoolLease): Promise<void> {
-    await this.queue.release(POOL_QUEUE, lease.message).catch((error) =>
-      this.logger.warn(
-        { err: error, room: lease.roomName },
-        'pool room not put back; it returns when its lease ends',
-      ),
-    );
+    await this.queue
+      .release(POOL_QUEUE, lease.message)
+      .catch((error) =>
+        this.logger.warn(
+          { err: error, room: lease.roomName },
+          'pool room not put back; it returns when its lease ends',
+        ),
+      );
   }
 
   /** The room cannot be used (gone from Pexip, already tagged): drop it. */
   async discard(lease: PoolLease, reason: string): Promise<void> {
     this.logger.warn({ room: lease.roomName, reason }, 'pool room dropped');
-    await this.queue.delete(POOL_QUEUE, lease.message).catch((error) =>
-      this.logger.warn(
-        { err: error, room: lease.roomName },
-        'dropped pool room still on the queue',
-      ),
-    );
+    await this.queue
+      .delete(POOL_QUEUE, lease.message)
+      .catch((error) =>
+        this.logger.warn(
+          { err: error, room: lease.roomName },
+          'dropped pool room still on the queue',
+        ),
+      );
   }
 
   /** Counts for GET /room/pool and the metrics. */
@@ -192,7 +207,10 @@ export class PoolService
       missing =
         state.target - state.available - state.ripening - state.creating;
     } catch (error) {
-      this.logger.warn({ err: error }, 'pool not topped up: queue store unavailable');
+      this.logger.warn(
+        { err: error },
+        'pool not topped up: queue store unavailable',
+      );
       return;
     }
     if (missing <= 0) return;
@@ -205,7 +223,10 @@ export class PoolService
       Math.floor(this.config.pexip.maxConcurrency / 2),
     );
     const { created, failed } = await this.createMany(missing, concurrency);
-    this.logger.log({ created, failed, target: this.config.pool.targetSize }, 'pool topped up');
+    this.logger.log(
+      { created, failed, target: this.config.pool.targetSize },
+      'pool topped up',
+    );
   }
 
   private async createMany(
