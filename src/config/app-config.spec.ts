@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, maskedConfig } from './app-config';
-import { envExampleText } from './env-docs';
+import { envExampleText, withConfigTable } from './env-docs';
 import { envSchema } from './env.schema';
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -58,7 +58,9 @@ describe('loadConfig', () => {
 
     expect(problems).toHaveLength(4);
     expect(problems.join('\n')).toMatch(/^PORT: .*"eighty"/m);
-    expect(problems.join('\n')).toMatch(/^POOL_TARGET_SIZE: must be at least 0/m);
+    expect(problems.join('\n')).toMatch(
+      /^POOL_TARGET_SIZE: must be at least 0/m,
+    );
     expect(problems.join('\n')).toMatch(/^QUEUE_BACKEND: /m);
     expect(problems.join('\n')).toMatch(/^PEXIP_URL: must be an http/m);
   });
@@ -157,5 +159,16 @@ describe('.env.example', () => {
     for (const name of Object.keys(envSchema.shape)) {
       expect(committed).toMatch(new RegExp(`^# ${name}=`, 'm'));
     }
+  });
+});
+
+describe('README.md', () => {
+  it('carries the configuration table generated from the schema', () => {
+    const readme = readFileSync(
+      join(__dirname, '..', '..', 'README.md'),
+      'utf8',
+    );
+
+    expect(withConfigTable(readme)).toBe(readme);
   });
 });

@@ -114,9 +114,7 @@ const list = (value: string | undefined): string[] =>
  * @throws ConfigError naming every wrong or missing variable at once.
  * @example const config = loadConfig(process.env);
  */
-export function loadConfig(
-  env: Record<string, string | undefined>,
-): AppConfig {
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const parsed = envSchema.safeParse(env);
   const problems: string[] = [];
 

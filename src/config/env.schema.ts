@@ -45,11 +45,10 @@ const optionalUrl = () =>
     .pipe(url().optional());
 
 export const envSchema = z.object({
-  PORT: integer(0, 65535).default(3000).describe('HTTP port the API listens on.'),
-  HOST: z
-    .string()
-    .default('0.0.0.0')
-    .describe('Address the API binds to.'),
+  PORT: integer(0, 65535)
+    .default(3000)
+    .describe('HTTP port the API listens on.'),
+  HOST: z.string().default('0.0.0.0').describe('Address the API binds to.'),
   NODE_ENV: z
     .enum(['development', 'production', 'test'])
     .default('development')
@@ -101,7 +100,9 @@ export const envSchema = z.object({
 
   POOL_TARGET_SIZE: integer(0, 10_000)
     .default(10)
-    .describe('Ready rooms the pool keeps. `0` disables the pool: every room is made on demand.'),
+    .describe(
+      'Ready rooms the pool keeps. `0` disables the pool: every room is made on demand.',
+    ),
   POOL_RIPEN_SECONDS: integer(0, 86_400)
     .default(90)
     .describe(
@@ -175,7 +176,9 @@ export const envSchema = z.object({
     ),
   GC_MAX_ATTEMPTS: integer(1, 1_000)
     .default(5)
-    .describe('Failed tries before a deletion message is dropped with an error log.'),
+    .describe(
+      'Failed tries before a deletion message is dropped with an error log.',
+    ),
 
   AUTH_MODE: z
     .enum(['jwt', 'none'])
@@ -198,7 +201,9 @@ export const envSchema = z.object({
   AUTH_ALGORITHMS: z
     .string()
     .default('RS256')
-    .describe('Comma-separated signature algorithms accepted on bearer tokens.'),
+    .describe(
+      'Comma-separated signature algorithms accepted on bearer tokens.',
+    ),
   AUTH_CLOCK_SKEW_SECONDS: integer(0, 60)
     .default(60)
     .describe('Clock skew allowed on `exp` and `nbf`.'),
@@ -239,7 +244,9 @@ export const envSchema = z.object({
     ),
   METRICS_LOG_INTERVAL_SECONDS: integer(0, 86_400)
     .default(300)
-    .describe('How often a summary of the metrics is logged; `0` turns it off.'),
+    .describe(
+      'How often a summary of the metrics is logged; `0` turns it off.',
+    ),
 });
 
 export type RawEnv = z.infer<typeof envSchema>;
