@@ -187,11 +187,11 @@ export class RoomService {
       lease ? this.pexip.findConferenceByName(lease.roomName) : undefined,
     ]);
     if (tagged.status === 'rejected') {
-      if (lease) await this.pool.putBack(lease);
+      if (lease) await this.returnUnused(lease, poolRoom);
       throw tagged.reason;
     }
     if (tagged.value.length > 0) {
-      if (lease) await this.pool.putBack(lease);
+      if (lease) await this.returnUnused(lease, poolRoom);
       const room = oldest(tagged.value);
       this.metrics.roomsHandedOut.inc({ source: 'existing' });
       this.logger.log(
@@ -205,17 +205,39 @@ export class RoomService {
       poolRoom.status === 'fulfilled'
         ? Promise.resolve(poolRoom.value)
         : Promise.reject(poolRoom.reason);
-    for (let tried = 0; lease && tried < MAX_POOL_ROOMS_TRIED; tried++) {
+    for (let tried = 1; lease; tried++) {
       const room = await this.tagPoolRoom(lease, candidate, tag);
       if (room) return room;
+      // Stop before taking another: a look-up started and then abandoned
+      // would reject with nobody listening and bring the process down.
+      if (tried === MAX_POOL_ROOMS_TRIED) break;
 
       lease = await this.takeFromPool();
       candidate = lease
         ? this.pexip.findConferenceByName(lease.roomName)
         : Promise.resolve(undefined);
     }
-    if (lease) await this.pool.putBack(lease);
     return this.createOnDemand(tag);
+  }
+
+  /**
+   * A pool room taken but not needed, because the tag was found elsewhere
+   * or its look-up failed. It goes back unless its own look-up showed it
+   * unusable: a room tagged by an earlier hand-out whose answer was lost
+   * would otherwise sit in the pool, counted as ready, until a later
+   * create stumbled on it.
+   */
+  private async returnUnused(
+    lease: PoolLease,
+    lookup: PromiseSettledResult<Room | null | undefined>,
+  ): Promise<void> {
+    if (lookup.status === 'fulfilled' && lookup.value === null) {
+      await this.pool.discard(lease, 'no longer on Pexip');
+    } else if (lookup.status === 'fulfilled' && lookup.value?.tag) {
+      await this.pool.discard(lease, 'already carries a tag');
+    } else {
+      await this.pool.putBack(lease);
+    }
   }
 
   /**
