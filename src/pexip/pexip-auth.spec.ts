@@ -1,6 +1,7 @@
 import { AxiosHeaders, AxiosResponse } from 'axios';
 import { jwtVerify } from 'jose';
 import { generateKeyPairSync, KeyObject } from 'node:crypto';
+import { captureLogs } from '../../test/pexip/support/log-capture';
 import {
   createPexipCredentials,
   PexipBasicCredentials,
@@ -52,6 +53,12 @@ function oauth(requester: TokenRequester, clock = { now: 1_000_000 }) {
 }
 
 const soon = () => Date.now() + 5000;
+
+let logs: ReturnType<typeof captureLogs>;
+beforeEach(() => {
+  logs = captureLogs();
+});
+afterEach(() => logs.restore());
 
 describe('PexipOAuthCredentials', () => {
   it('trades an ES256 client assertion for a bearer token', async () => {
@@ -202,6 +209,9 @@ describe('PexipOAuthCredentials', () => {
       message:
         'Pexip gave no access token (status 401, invalid_client: invalid_claim)',
     });
+    expect(logs.at('error')).toEqual([
+      expect.stringContaining('check PEXIP_CLIENT_ID and PEXIP_PRIVATE_KEY'),
+    ]);
   });
 
   it('fails when a 200 answer carries no token', async () => {

@@ -16,7 +16,11 @@ import {
   PexipHttpClient,
   routeOf,
 } from './pexip-http.client';
-import { PexipTimeoutError, PexipUnavailableError } from './pexip.errors';
+import {
+  PexipQueueTimeoutError,
+  PexipTimeoutError,
+  PexipUnavailableError,
+} from './pexip.errors';
 import { CONFERENCE_PATH } from './pexip.types';
 
 /*
@@ -314,6 +318,34 @@ describe('the time budget (1.5 × PEXIP_TIMEOUT_MS per call)', () => {
 });
 
 describe('the cap on calls in flight', () => {
+  it('fails a call that waited for a slot past its budget without sending it', async () => {
+    const { pexip } = await start({
+      PEXIP_MAX_CONCURRENCY: '1',
+      PEXIP_MAX_RETRIES: '0',
+      PEXIP_TIMEOUT_MS: '300',
+    });
+    server.reply(() => 'hang');
+
+    // Two hanging calls hold the only slot for the whole 450 ms budget.
+    const results = await Promise.allSettled([
+      pexip.getConference(1),
+      pexip.getConference(2),
+      pexip.getConference(3),
+    ]);
+
+    expect(results.map((result) => result.status)).toEqual([
+      'rejected',
+      'rejected',
+      'rejected',
+    ]);
+    const last = (results[2] as PromiseRejectedResult).reason as Error;
+    expect(last).toBeInstanceOf(PexipQueueTimeoutError);
+    expect(last).toBeInstanceOf(PexipTimeoutError);
+    expect(server.requests.map((request) => request.path)).not.toContain(
+      `${CONFERENCE_PATH}3/`,
+    );
+  });
+
   it('never has more than PEXIP_MAX_CONCURRENCY requests at Pexip at once', async () => {
     const { pexip } = await start({ PEXIP_MAX_CONCURRENCY: '4' });
     server.reply(() => ({ ...OK_ROOM, delayMs: 50 }));

@@ -33,6 +33,7 @@ import {
 } from './pexip-retry.policy';
 import {
   PexipError,
+  PexipQueueTimeoutError,
   PexipTimeoutError,
   PexipUnavailableError,
 } from './pexip.errors';
@@ -248,10 +249,8 @@ export class PexipHttpClient implements OnModuleDestroy {
     return this.limit(async () => {
       const left = call.deadline - Date.now();
       if (left < MIN_ATTEMPT_MS) {
-        throw new AxiosError(
-          'the call budget ran out before the request could be sent',
-          AxiosError.ETIMEDOUT,
-          config,
+        throw new PexipQueueTimeoutError(
+          `${config.method?.toUpperCase()} ${config.url} waited for a free slot until its ${this.budgetMs} ms budget ran out and was not sent (${this.limit.pendingCount} calls still waiting)`,
         );
       }
 

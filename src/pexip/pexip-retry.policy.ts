@@ -15,6 +15,11 @@ import { isAxiosError } from 'axios';
  * first attempt spends 1 ×, a retry gets the remaining 0.5 ×), and a call
  * that keeps getting 503 stops at `PEXIP_MAX_RETRIES` retries or at the
  * budget, whichever comes first.
+ *
+ * Because the wait for a slot counts, a caller that queues many more calls
+ * than PEXIP_MAX_CONCURRENCY while Pexip is slow sees the last ones fail
+ * unsent (PexipQueueTimeoutError) rather than wait without bound; bulk work
+ * should feed the adapter a few calls at a time.
  */
 
 /** A call may take this many times PEXIP_TIMEOUT_MS, retries included. */

@@ -43,3 +43,10 @@ export class PexipUnavailableError extends PexipError {
     super(message, options);
   }
 }
+
+/**
+ * The call waited for a free slot (PEXIP_MAX_CONCURRENCY calls were in
+ * flight) until its time budget ran out, so it was never sent. Unlike other
+ * timeouts, this one says for certain that Pexip changed nothing.
+ */
+export class PexipQueueTimeoutError extends PexipTimeoutError {}

@@ -14,6 +14,7 @@ import {
 } from '../../test/pexip/support/scripted-pexip.server';
 import {
   PexipNotFoundError,
+  PexipQueueTimeoutError,
   PexipRejectedError,
   PexipTimeoutError,
   PexipUnavailableError,
@@ -465,6 +466,29 @@ describe('createConference', () => {
     await expect(pexip.createConference(ROOM)).rejects.toThrow(
       /may or may not have taken effect/,
     );
+  });
+
+  it('does not look for a room whose POST never left the queue', async () => {
+    const pexip = await start({
+      PEXIP_MAX_CONCURRENCY: '1',
+      PEXIP_MAX_RETRIES: '0',
+      PEXIP_TIMEOUT_MS: '300',
+    });
+    server.reply(() => 'hang');
+
+    const [, , create] = await Promise.allSettled([
+      pexip.getConference(1),
+      pexip.getConference(2),
+      pexip.createConference(ROOM),
+    ]);
+
+    expect((create as PromiseRejectedResult).reason).toBeInstanceOf(
+      PexipQueueTimeoutError,
+    );
+    // Neither the POST nor a look-up of its name reached Pexip.
+    expect(
+      server.requests.filter((request) => request.path === CONFERENCE_PATH),
+    ).toEqual([]);
   });
 
   it('settles within 3 × PEXIP_TIMEOUT_MS when Pexip hangs', async () => {

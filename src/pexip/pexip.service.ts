@@ -7,6 +7,7 @@ import { PexipHttpClient } from './pexip-http.client';
 import { backoffDelayMs, MIN_ATTEMPT_MS } from './pexip-retry.policy';
 import {
   PexipError,
+  PexipQueueTimeoutError,
   PexipRejectedError,
   PexipTimeoutError,
   PexipUnavailableError,
@@ -364,9 +365,11 @@ export class PexipService {
         deadline,
       });
     } catch (error) {
-      // No answer at all: the request may still have been applied.
+      // No answer at all: the request may still have been applied, unless
+      // it never left the queue.
       if (
-        error instanceof PexipTimeoutError ||
+        (error instanceof PexipTimeoutError &&
+          !(error instanceof PexipQueueTimeoutError)) ||
         (error instanceof PexipUnavailableError && error.status === undefined)
       ) {
         return { kind: 'unclear', error };
