@@ -6,6 +6,8 @@ const transform = {
 };
 
 module.exports = {
+  // Jest reads the timeout from the top level only, not per project.
+  testTimeout: 30000,
   projects: [
     {
       displayName: 'unit',
@@ -22,7 +24,6 @@ module.exports = {
       rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       transform,
-      testTimeout: 30000,
     },
   ],
 };
