@@ -95,7 +95,7 @@ export function serializeError(error: unknown, depth = 0): unknown {
  * Keeps a caller's X-Request-Id when it is a sane token, so a request can be
  * followed across services; otherwise makes one. Echoed on the answer.
  */
-function requestId(req: IncomingMessage, res: ServerResponse): string {
+export function requestId(req: IncomingMessage, res: ServerResponse): string {
   const incoming = req.headers['x-request-id'];
   const id =
     typeof incoming === 'string' && REQUEST_ID.test(incoming)

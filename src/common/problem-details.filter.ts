@@ -13,6 +13,7 @@ import {
   PexipRejectedError,
   PexipTimeoutError,
 } from '../pexip/pexip.errors';
+import { requestId } from './logging';
 import {
   PROBLEM_CONTENT_TYPE,
   ProblemBody,
@@ -66,9 +67,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       return;
     }
 
+    // Body parsing and URL decoding fail before the logging middleware
+    // gives the request its id; the caller still needs one to quote.
+    request.id ??= requestId(request, response);
     const body: ProblemBody = {
       ...mapped.body,
-      request_id: request.id === undefined ? undefined : String(request.id),
+      request_id: String(request.id),
     };
     response.status(body.status);
     for (const [name, value] of Object.entries(mapped.headers ?? {})) {
