@@ -24,7 +24,9 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiProblems } from '../common/api-problem.decorator';
+import { ProblemException, ProblemType } from '../common/problem';
 import { ProblemResponseDto } from '../common/problem.response.dto';
+import { AppConfig } from '../config/app-config';
 import { PoolService } from '../pool/pool.service';
 import {
   BulkCreateQueryDto,
@@ -80,6 +82,7 @@ export class RoomController {
   constructor(
     private readonly rooms: RoomService,
     private readonly pool: PoolService,
+    private readonly config: AppConfig,
   ) {}
 
   @Post('create')
@@ -111,6 +114,14 @@ export class RoomController {
   })
   @ApiProblems(400)
   bulkCreate(@Query() query: BulkCreateQueryDto): BulkCreateResponseDto {
+    const max = this.config.pool.bulkCreateMax;
+    if (query.count > max) {
+      const message = `count must not be greater than ${max} (BULK_CREATE_MAX)`;
+      throw new ProblemException(400, 'Invalid request', `count: ${message}`, {
+        type: ProblemType.validation,
+        errors: { count: [message] },
+      });
+    }
     this.pool.bulkCreate(query.count);
     return { requested: query.count };
   }
