@@ -3,7 +3,7 @@ import {
   Inject,
   Injectable,
   Logger,
-  OnModuleDestroy,
+  OnApplicationShutdown,
   Optional,
 } from '@nestjs/common';
 import axios, {
@@ -95,7 +95,7 @@ const ANY_PATH = /^\/[A-Za-z0-9_/-]*\/$/;
  * statuses to meanings; it throws only when no usable answer came.
  */
 @Injectable()
-export class PexipHttpClient implements OnModuleDestroy {
+export class PexipHttpClient implements OnApplicationShutdown {
   private readonly logger = new Logger(PexipHttpClient.name);
   private readonly limit: pLimit.Limit;
   private readonly credentials: PexipCredentials;
@@ -165,8 +165,10 @@ export class PexipHttpClient implements OnModuleDestroy {
     return response;
   }
 
-  onModuleDestroy(): void {
-    // Keep-alive sockets would otherwise hold the process open at shutdown.
+  onApplicationShutdown(): void {
+    // Keep-alive sockets would otherwise hold the process open. This runs
+    // after every module's onModuleDestroy, so work that finishes during a
+    // graceful shutdown still has its connections.
     const { httpAgent, httpsAgent } = this.http.axiosRef.defaults;
     (httpAgent as { destroy?: () => void } | undefined)?.destroy?.();
     (httpsAgent as { destroy?: () => void } | undefined)?.destroy?.();

@@ -59,13 +59,13 @@ type PostOutcome =
  * the terms the rest of the service needs. Conference is Pexip's word for a
  * room; it stays inside this folder.
  *
- * Time bounds, with T = PEXIP_TIMEOUT_MS: every method that makes one
- * request (get, find by name, update, delete, ping) settles within 1.5 × T,
- * retries included. `createConference` and `createAutomaticParticipant`
- * settle within 3 × T: their POSTs (and the look-ups between them) must end
- * within 1.5 × T, and the final look-up that decides whether the last POST
- * took effect gets 1.5 × T of its own. List walks take up to 1.5 × T per
- * page.
+ * Time bounds, with T = PEXIP_TIMEOUT_MS (see `pexip-retry.policy.ts`):
+ * a method that makes one request (get, find by name, update, delete, ping)
+ * settles within 1.5 × T, counting the wait for a free slot, an OAuth token
+ * request, a replay after 401, retries and backoff. `createConference` and
+ * `createAutomaticParticipant` settle within 3 × T: no POST runs past the
+ * first 1.5 × T, and the look-up that follows an unclear POST has 1.5 × T
+ * of its own. Walks over lists spend up to 1.5 × T per page.
  */
 @Injectable()
 export class PexipService {
@@ -330,7 +330,7 @@ export class PexipService {
       const existing = await this.findAfter(recipe, outcome.error);
       if (existing !== undefined) {
         this.logger.warn(
-          `Adopted ${recipe.what} (id ${existing}): it exists although Pexip answered ${outcome.error.message}`,
+          `Adopted ${recipe.what} (id ${existing}): it exists although the create failed (${outcome.error.message})`,
         );
         return { id: existing, adopted: true };
       }
