@@ -3,7 +3,12 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Request } from 'express';
 
 import { ApiAnswer, ApiError } from './api-answer';
-import { listEnvelope, parseListRequest, selectPage } from './list.query';
+import {
+  envelopeJson,
+  listMeta,
+  parseListRequest,
+  selectPage,
+} from './list.query';
 import { TOKEN_PATH } from './oauth.issuer';
 import {
   CONFIGURATION_PREFIX,
@@ -119,11 +124,9 @@ export class AdminApiRoutes {
           DEFAULT_LIMIT,
           settings.maxLimit,
         );
-        const { total, objects } = store.list(resource, request);
-        return {
-          status: 200,
-          body: listEnvelope(path, params, { ...request, total, objects }),
-        };
+        const { total, objects } = store.listJson(resource, request);
+        const meta = listMeta(path, params, { ...request, total });
+        return { status: 200, json: envelopeJson(meta, objects) };
       }
       case 'POST': {
         const id = store.create(resource, jsonObject(req));
@@ -204,8 +207,8 @@ export class AdminApiRoutes {
 
     switch (method) {
       case 'GET': {
-        const object = store.get(resource, id);
-        return object ? { status: 200, body: object } : { status: 404 };
+        const json = store.getJson(resource, id);
+        return json ? { status: 200, json } : { status: 404 };
       }
       case 'PATCH':
         store.update(resource, id, jsonObject(req));
@@ -246,11 +249,9 @@ export class AdminApiRoutes {
       settings.maxLimit,
     );
     const { total, rows } = selectPage(calls.active(), request);
-    const objects = rows.map((conference) => calls.serialize(conference));
-    return {
-      status: 200,
-      body: listEnvelope(path, params, { ...request, total, objects }),
-    };
+    const objects = rows.map((row) => JSON.stringify(calls.serialize(row)));
+    const meta = listMeta(path, params, { ...request, total });
+    return { status: 200, json: envelopeJson(meta, objects) };
   }
 
   private location(req: Request, resource: ResourceName, id: number): string {

@@ -8,6 +8,8 @@ export interface ApiAnswer {
   status: number;
   /** Sent as JSON; `undefined` means an empty body, as Tastypie often sends. */
   body?: unknown;
+  /** A body already serialized to JSON text; wins over `body`. */
+  json?: string;
   headers?: Record<string, string>;
 }
 

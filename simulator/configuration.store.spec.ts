@@ -25,8 +25,8 @@ function refusal(act: () => unknown): ApiError {
 describe('ConfigurationStore', () => {
   let store: ConfigurationStore;
 
-  const list = (resource: ResourceName, query = '') =>
-    store.list(
+  const list = (resource: ResourceName, query = '') => {
+    const page = store.listJson(
       resource,
       parseListRequest(
         new URLSearchParams(query),
@@ -35,7 +35,11 @@ describe('ConfigurationStore', () => {
         1000,
       ),
     );
-  const conference = (id: number) => store.get('conference', id) as any;
+    return { ...page, objects: page.objects.map((text) => JSON.parse(text)) };
+  };
+  const read = (resource: ResourceName, id: number) =>
+    JSON.parse(store.getJson(resource, id) ?? 'null');
+  const conference = (id: number) => read('conference', id);
 
   beforeEach(() => {
     store = new ConfigurationStore();
@@ -352,7 +356,7 @@ describe('ConfigurationStore', () => {
 
       store.remove('conference', id);
 
-      expect(store.get('automatic_participant', participant)).toMatchObject({
+      expect(read('automatic_participant', participant)).toMatchObject({
         alias: 'sip:queue@example.com',
         conference: [],
       });
@@ -361,6 +365,53 @@ describe('ConfigurationStore', () => {
     it('answers 404 for an object that does not exist', () => {
       expect(refusal(() => store.remove('conference', 7)).status).toBe(404);
       expect(refusal(() => store.update('conference', 7, {})).status).toBe(404);
+    });
+  });
+
+  describe('reads after writes', () => {
+    const CONFERENCE_1 = '/api/admin/configuration/v1/conference/1/';
+
+    it('shows alias changes made through the alias resource', () => {
+      const id = store.create('conference', ROOM);
+      expect(conference(id).aliases).toEqual([]);
+
+      const alias = store.create('conference_alias', {
+        alias: 'added',
+        conference: CONFERENCE_1,
+      });
+      const afterAdd = conference(id).aliases.map((a: any) => a.alias);
+      store.update('conference_alias', alias, { alias: 'renamed' });
+      const afterRename = conference(id).aliases.map((a: any) => a.alias);
+      store.remove('conference_alias', alias);
+
+      expect(afterAdd).toEqual(['added']);
+      expect(afterRename).toEqual(['renamed']);
+      expect(conference(id).aliases).toEqual([]);
+    });
+
+    it('shows participant changes made through the participant resource', () => {
+      const id = store.create('conference', ROOM);
+      const participant = store.create('automatic_participant', {
+        alias: 'sip:queue@example.com',
+        conference: [CONFERENCE_1],
+      });
+      expect(conference(id).automatic_participants[0].role).toBe('guest');
+
+      store.update('automatic_participant', participant, { role: 'chair' });
+      const afterUpdate = conference(id).automatic_participants;
+      store.update('automatic_participant', participant, { conference: [] });
+
+      expect(afterUpdate[0].role).toBe('chair');
+      expect(conference(id).automatic_participants).toEqual([]);
+    });
+
+    it('finds a retagged room by its new tag only', () => {
+      store.create('conference', { ...ROOM, tag: 'old' });
+
+      store.update('conference', 1, { tag: 'new' });
+
+      expect(list('conference', 'tag=old').total).toBe(0);
+      expect(list('conference', 'tag=new').objects[0].tag).toBe('new');
     });
   });
 

@@ -50,7 +50,7 @@ export function cleanFields(
   input: Record<string, unknown>,
   current: Record<string, FieldValue> | undefined,
 ): CleanedFields {
-  const values: Record<string, FieldValue> = {};
+  const values = { ...shapeOf(specs) };
   const errors: FieldErrors = {};
 
   for (const [field, spec] of Object.entries(specs)) {
@@ -70,6 +70,22 @@ export function cleanFields(
   }
 
   return { values, errors };
+}
+
+const shapes = new WeakMap<FieldSpecs, Record<string, FieldValue>>();
+
+/**
+ * An object with every field of `specs`. Copies of it keep V8's fast
+ * property layout, which an object grown key by key past a few dozen keys
+ * loses; list filters read these objects tens of thousands of times.
+ */
+function shapeOf(specs: FieldSpecs): Record<string, FieldValue> {
+  let shape = shapes.get(specs);
+  if (!shape) {
+    shape = Object.fromEntries(Object.keys(specs).map((key) => [key, null]));
+    shapes.set(specs, shape);
+  }
+  return shape;
 }
 
 /**

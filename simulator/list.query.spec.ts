@@ -1,6 +1,7 @@
 import { ApiError } from './api-answer';
 import {
-  listEnvelope,
+  envelopeJson,
+  listMeta,
   parseListRequest,
   Queryable,
   selectPage,
@@ -108,12 +109,11 @@ describe('list queries', () => {
 
   describe('envelope', () => {
     const envelope = (query: string, offset: number, limit: number) =>
-      listEnvelope('/api/things/', new URLSearchParams(query), {
+      listMeta('/api/things/', new URLSearchParams(query), {
         limit,
         offset,
         total: 45,
-        objects: [],
-      }).meta;
+      });
 
     it('links the pages, keeping other parameters and putting paging last', () => {
       expect(envelope('limit=20&name=a b&offset=20', 20, 20)).toEqual({
@@ -132,6 +132,15 @@ describe('list queries', () => {
 
     it('has no previous when a whole page back would start before 0', () => {
       expect(envelope('', 10, 20).previous).toBeNull();
+    });
+
+    it('wraps serialized objects after the meta', () => {
+      const meta = envelope('', 0, 20);
+
+      expect(JSON.parse(envelopeJson(meta, ['{"a":1}', '{"b":2}']))).toEqual({
+        meta,
+        objects: [{ a: 1 }, { b: 2 }],
+      });
     });
   });
 });

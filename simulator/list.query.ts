@@ -47,15 +47,12 @@ export interface ListRequest<Row> {
   ordering: Ordering<Row>[];
 }
 
-export interface ListEnvelope {
-  meta: {
-    limit: number;
-    next: string | null;
-    offset: number;
-    previous: string | null;
-    total_count: number;
-  };
-  objects: unknown[];
+export interface ListMeta {
+  limit: number;
+  next: string | null;
+  offset: number;
+  previous: string | null;
+  total_count: number;
 }
 
 const RESERVED_PARAMS = new Set(['limit', 'offset', 'order_by', 'format']);
@@ -135,24 +132,26 @@ export function filterRows<Row>(
   conditions: readonly Condition<Row>[],
 ): Row[] {
   const matching: Row[] = [];
-  for (const row of candidates) {
-    if (conditions.every((condition) => condition.test(row))) {
-      matching.push(row);
+  // Plain loops: this runs once per stored row on every unindexed list.
+  rows: for (const row of candidates) {
+    for (const condition of conditions) {
+      if (!condition.test(row)) continue rows;
     }
+    matching.push(row);
   }
   return matching;
 }
 
 /**
- * Builds the `{meta, objects}` envelope. `next`/`previous` keep every other
- * query parameter and put `limit` and `offset` last, as Tastypie does.
+ * The `meta` of a list page. `next`/`previous` keep every other query
+ * parameter and put `limit` and `offset` last, as Tastypie does.
  */
-export function listEnvelope(
+export function listMeta(
   path: string,
   params: URLSearchParams,
-  page: { limit: number; offset: number; total: number; objects: unknown[] },
-): ListEnvelope {
-  const { limit, offset, total, objects } = page;
+  page: { limit: number; offset: number; total: number },
+): ListMeta {
+  const { limit, offset, total } = page;
   const link = (at: number) => {
     const kept = new URLSearchParams(params);
     kept.delete('limit');
@@ -163,15 +162,20 @@ export function listEnvelope(
   };
 
   return {
-    meta: {
-      limit,
-      next: offset + limit >= total ? null : link(offset + limit),
-      offset,
-      previous: offset - limit < 0 ? null : link(offset - limit),
-      total_count: total,
-    },
-    objects,
+    limit,
+    next: offset + limit >= total ? null : link(offset + limit),
+    offset,
+    previous: offset - limit < 0 ? null : link(offset - limit),
+    total_count: total,
   };
+}
+
+/**
+ * The `{meta, objects}` envelope as JSON text, from objects already
+ * serialized: a page of a thousand rooms is then a join, not a re-encode.
+ */
+export function envelopeJson(meta: ListMeta, objectsJson: string[]): string {
+  return `{"meta":${JSON.stringify(meta)},"objects":[${objectsJson.join(',')}]}`;
 }
 
 function parseLimit(

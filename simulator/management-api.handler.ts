@@ -96,10 +96,13 @@ function send(res: Response, answer: ApiAnswer): void {
   for (const [name, value] of Object.entries(answer.headers ?? {})) {
     res.setHeader(name, value);
   }
-  if (answer.body === undefined) {
+  const json =
+    answer.json ??
+    (answer.body === undefined ? undefined : JSON.stringify(answer.body));
+  if (json === undefined) {
     res.end();
     return;
   }
   res.setHeader('Content-Type', 'application/json');
-  res.end(JSON.stringify(answer.body));
+  res.end(json);
 }

@@ -73,7 +73,9 @@ export interface TestSimulator extends RunningSimulator {
     body?: unknown,
   ): Promise<ApiResponse<T>>;
   /** Creates a room like a pool room (PINs 6 and 4 digits, one alias). */
-  seedRoom(room?: Partial<Omit<SeededRoom, 'id' | 'resource_uri'>>): Promise<SeededRoom>;
+  seedRoom(
+    room?: Partial<Omit<SeededRoom, 'id' | 'resource_uri'>>,
+  ): Promise<SeededRoom>;
   /** The full conference called `name`, or undefined. */
   findRoom(name: string): Promise<Record<string, any> | undefined>;
 }
@@ -173,7 +175,9 @@ export async function startTestSimulator(
           `Seeding room ${name} answered ${created.status}: ${JSON.stringify(created.body)}`,
         );
       }
-      const id = Number(/(\d+)\/$/.exec(created.headers.get('location') ?? '')?.[1]);
+      const id = Number(
+        /(\d+)\/$/.exec(created.headers.get('location') ?? '')?.[1],
+      );
       return {
         id,
         name,
