@@ -5,7 +5,10 @@ import { ProblemException, ProblemType } from '../common/problem';
 import { MetricsService } from '../metrics/metrics.service';
 import { PexipNotFoundError, PexipUnavailableError } from '../pexip/pexip.errors';
 import { PexipService } from '../pexip/pexip.service';
-import type { PexipConference } from '../pexip/pexip.types';
+import type {
+  PexipConference,
+  PexipConferencePatch,
+} from '../pexip/pexip.types';
 import { PoolLease, PoolService } from '../pool/pool.service';
 import { RoomFactory } from '../pool/room-factory.service';
 import type { UpdateRoomRequestDto } from './dto/update-room.request.dto';
@@ -87,17 +90,20 @@ export class RoomService {
    * @throws PexipRejectedError when Pexip refuses the change (400).
    */
   async update(name: string, changes: UpdateRoomRequestDto): Promise<void> {
+    // The validated body declares every field it may carry; only those the
+    // caller sent (null included) are changes, and only they are logged.
+    const patch: PexipConferencePatch = Object.fromEntries(
+      Object.entries(changes).filter(([, value]) => value !== undefined),
+    );
+
     const room = await this.get(name);
     try {
-      await this.pexip.updateConference(room.id, { ...changes });
+      await this.pexip.updateConference(room.id, patch);
     } catch (error) {
       if (error instanceof PexipNotFoundError) throw roomNotFound(name);
       throw error;
     }
-    this.logger.log(
-      { room: name, fields: Object.keys(changes) },
-      'room updated',
-    );
+    this.logger.log({ room: name, fields: Object.keys(patch) }, 'room updated');
   }
 
   /**
