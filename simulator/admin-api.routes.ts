@@ -12,6 +12,7 @@ import {
 import { TOKEN_PATH } from './oauth.issuer';
 import {
   CONFIGURATION_PREFIX,
+  idFromUri,
   ResourceName,
   resourceUri,
   STATUS_PREFIX,
@@ -27,7 +28,8 @@ type Route =
   | { api: 'oauth' };
 
 const CONFIGURATION_ROUTE = new RegExp(
-  `^${CONFIGURATION_PREFIX}(conference|conference_alias|automatic_participant)/(?:([^/]+)/)?$`,
+  `^${CONFIGURATION_PREFIX}` +
+    '(conference|conference_alias|automatic_participant)/(?:([^/]+)/)?$',
 );
 const STATUS_ROUTE = new RegExp(`^${STATUS_PREFIX}conference/(?:([^/]+)/)?$`);
 
@@ -73,8 +75,9 @@ export class AdminApiRoutes {
       return { status: 401, headers: BASIC_CHALLENGE };
     }
     const params = new URLSearchParams(search);
-    if (route.api === 'status')
+    if (route.api === 'status') {
       return this.status(method, path, params, route.id);
+    }
 
     return route.id === undefined
       ? this.collection(req, method, path, params, route.resource)
@@ -166,7 +169,7 @@ export class AdminApiRoutes {
       if (typeof object.resource_uri === 'string') {
         store.update(
           resource,
-          idFromUri(resource, object.resource_uri),
+          requiredId(resource, object.resource_uri),
           object,
         );
       } else {
@@ -174,7 +177,7 @@ export class AdminApiRoutes {
       }
     }
     for (const uri of listField(body, 'deleted_objects')) {
-      store.remove(resource, idFromUri(resource, uri));
+      store.remove(resource, requiredId(resource, uri));
     }
   }
 
@@ -329,11 +332,10 @@ function listField(body: Body, field: string): unknown[] {
   return value;
 }
 
-function idFromUri(resource: ResourceName, uri: unknown): number {
-  const pattern = new RegExp(`^${CONFIGURATION_PREFIX}${resource}/(\\d+)/$`);
-  const match = typeof uri === 'string' ? pattern.exec(uri) : null;
-  if (!match) {
+function requiredId(resource: ResourceName, uri: unknown): number {
+  const id = typeof uri === 'string' ? idFromUri(resource, uri) : undefined;
+  if (id === undefined) {
     throw ApiError.badRequest(`'${String(uri)}' is not a ${resource} URI.`);
   }
-  return Number(match[1]);
+  return id;
 }

@@ -15,8 +15,8 @@ import {
 import {
   ALIAS_FIELDS,
   CONFERENCE_FIELDS,
-  CONFIGURATION_PREFIX,
   FILTERABLE_FIELDS,
+  idFromUri,
   ORDERABLE_FIELDS,
   PARTICIPANT_FIELDS,
   ResourceName,
@@ -60,7 +60,7 @@ class ParticipantRow extends Row {
 
 type Body = Record<string, unknown>;
 
-/** One entry of a planned to-many list: an existing row, new values, or both. */
+/** An entry of a planned to-many list: an existing row, new values, or both. */
 interface PlannedChild<R extends Row> {
   row?: R;
   values?: Record<string, FieldValue>;
@@ -116,7 +116,7 @@ const NESTED_PARTICIPANT_KEYS = OUTPUT_KEYS.automatic_participant.filter(
  * The simulator's in-memory configuration database: conferences, their
  * aliases and automatic participants, with Pexip's validation, unique
  * constraints, cascades and indexes for the lookups clients make most
- * (exact name, exact alias).
+ * (exact name, tag and alias).
  *
  * Every write validates everything first and then applies all of it, so a
  * refused request changes nothing. Ids start at 1 and are never reused,
@@ -532,8 +532,8 @@ export class ConfigurationStore {
 
     const seen = new Set<string>();
     for (const { values } of planned) {
-      const text = values.alias as string | undefined;
-      if (text === undefined) continue;
+      const text = values.alias;
+      if (typeof text !== 'string') continue;
       const holder = this.aliases.get(this.aliasIdByText.get(text) ?? 0);
       const holderStays =
         holder && !claimed.has(holder.id) && !ownAlias(holder);
@@ -610,8 +610,9 @@ export class ConfigurationStore {
 
   private unindexAlias(row: AliasRow): void {
     const text = row.values.alias as string;
-    if (this.aliasIdByText.get(text) === row.id)
+    if (this.aliasIdByText.get(text) === row.id) {
       this.aliasIdByText.delete(text);
+    }
   }
 
   private aliasByText(text: unknown): AliasRow | undefined {
@@ -817,16 +818,8 @@ export class ConfigurationStore {
     resource: ResourceName,
     uri: string,
   ): R {
-    let path = uri;
-    try {
-      path = new URL(uri, 'http://localhost').pathname;
-    } catch {
-      // Not even URL-shaped; the pattern below refuses it.
-    }
-    const match = new RegExp(
-      `^${CONFIGURATION_PREFIX}${resource}/(\\d+)/$`,
-    ).exec(path);
-    const row = match ? rows.get(Number(match[1])) : undefined;
+    const id = idFromUri(resource, uri);
+    const row = id === undefined ? undefined : rows.get(id);
     if (!row) {
       throw ApiError.badRequest(
         `Could not find a ${resource} object at the resource URI '${uri}'.`,
@@ -845,9 +838,9 @@ export class ConfigurationStore {
   private conferenceList(value: unknown): number[] {
     return [
       ...new Set(
-        this.listOf(value, 'conference').map((item) => {
-          return this.conferenceRef(item);
-        }),
+        this.listOf(value, 'conference').map((item) =>
+          this.conferenceRef(item),
+        ),
       ),
     ];
   }

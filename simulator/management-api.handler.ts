@@ -28,19 +28,21 @@ export function managementApiHandler(state: SimulatorState): RequestHandler {
     });
 
     const fault = state.faults.take(req.method, req.originalUrl);
-    let answer: ApiAnswer | undefined;
-    if (!fault || fault.after_commit)
-      answer = await work(routes, req, res, state);
+    const real =
+      !fault || fault.after_commit
+        ? await work(routes, req, res, state)
+        : undefined;
 
-    if (fault?.hang) return; // answered never: the client or close() ends it
+    // A hung request is never answered: the client's timeout or close()
+    // ends it.
+    if (fault?.hang) return;
     if (fault?.reset) {
       req.socket.destroy();
       return;
     }
-    if (fault) answer = faultAnswer(fault);
 
     if (state.latencyMs > 0) await state.delay(state.latencyMs);
-    send(res, answer as ApiAnswer);
+    send(res, fault ? faultAnswer(fault) : (real as ApiAnswer));
   };
 }
 

@@ -14,18 +14,39 @@ export const STATUS_PREFIX = '/api/admin/status/v1/';
 export type ResourceName =
   'conference' | 'conference_alias' | 'automatic_participant';
 
-export const RESOURCE_NAMES: readonly ResourceName[] = [
-  'conference',
-  'conference_alias',
-  'automatic_participant',
-];
-
 /** `/api/admin/configuration/v1/<resource>/<id>/` */
 export function resourceUri(resource: ResourceName, id: number): string {
   return `${CONFIGURATION_PREFIX}${resource}/${id}/`;
 }
 
-export const LAYOUTS = [
+const URI_PATTERNS: Record<ResourceName, RegExp> = {
+  conference: uriPattern('conference'),
+  conference_alias: uriPattern('conference_alias'),
+  automatic_participant: uriPattern('automatic_participant'),
+};
+
+function uriPattern(resource: ResourceName): RegExp {
+  return new RegExp(`^${CONFIGURATION_PREFIX}${resource}/(\\d+)/$`);
+}
+
+/**
+ * The id a resource URI of `resource` names; absolute URLs are accepted.
+ *
+ * @returns the id, or `undefined` when `uri` is no such URI
+ * @example idFromUri('conference', '/api/admin/configuration/v1/conference/7/') // 7
+ */
+export function idFromUri(
+  resource: ResourceName,
+  uri: string,
+): number | undefined {
+  const path = URL.canParse(uri, 'http://localhost')
+    ? new URL(uri, 'http://localhost').pathname
+    : uri;
+  const match = URI_PATTERNS[resource].exec(path);
+  return match ? Number(match[1]) : undefined;
+}
+
+const LAYOUTS = [
   'one_main_zero_pips',
   'one_main_seven_pips',
   'one_main_twentyone_pips',
@@ -37,7 +58,7 @@ export const LAYOUTS = [
   'five_mains_seven_pips',
 ] as const;
 
-export const SERVICE_TYPES = [
+const SERVICE_TYPES = [
   'conference',
   'lecture',
   'two_stage_dialing',
