@@ -31,20 +31,29 @@ export class EventSinkService {
   private readonly logger = new Logger(EventSinkService.name);
   /**
    * Each conferencing node of a conference reports its end, so one call
-   * produces several identical events within a second or two. Remembering
-   * recent names keeps the queue free of the copies; a copy that slips
+   * produces several identical events within a second or two, often at the
+   * same moment. The send of the first is remembered (in flight or done),
+   * and copies wait on it instead of queueing again; a copy that slips
    * through (another replica, a restart) is harmless to the collector.
+   *
+   * A name is remembered no longer than GC_MIN_AGE_SECONDS: until then its
+   * message is still hidden on the queue, so a copy adds nothing. After
+   * that the collector may already have dropped the message because the
+   * room was live again, and the next conference_ended must queue it anew,
+   * or the room would never be deleted.
    */
-  private readonly recentlyQueued = new LRUCache<string, true>({
-    max: 10_000,
-    ttl: 60_000,
-  });
+  private readonly recentlyQueued?: LRUCache<string, Promise<void>>;
 
   constructor(
     private readonly config: AppConfig,
     @Inject(QUEUE_STORE) private readonly queue: QueueStore,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    const memoryMs = Math.min(60_000, config.collector.minAgeSeconds * 1000);
+    if (memoryMs > 0) {
+      this.recentlyQueued = new LRUCache({ max: 10_000, ttl: memoryMs });
+    }
+  }
 
   /**
    * Accepts one message or a bulk message.
@@ -66,28 +75,46 @@ export class EventSinkService {
         );
         continue;
       }
-      if (this.recentlyQueued.has(name)) continue;
 
-      // The message stays hidden until it is old enough to act on, so the
-      // collector never spends an attempt on a room that may be rejoined.
-      await this.queue
-        .send(DELETION_QUEUE, name, {
-          visibilityDelaySeconds: this.config.collector.minAgeSeconds,
-        })
-        .catch((error: unknown) => {
-          throw new ProblemException(
-            503,
-            'Deletion queue unavailable',
-            'The event could not be stored; send it again.',
-            { type: ProblemType.dependencyUnavailable, cause: error },
-          );
-        });
-      this.recentlyQueued.set(name, true);
-      this.metrics.deletionQueued.inc();
+      const earlier = this.recentlyQueued?.get(name);
+      if (earlier) {
+        // A copy answers only once the first is stored, and fails with it.
+        await earlier;
+        continue;
+      }
+      const sending = this.queueForDeletion(name);
+      this.recentlyQueued?.set(name, sending);
+      await sending;
       queued++;
-      this.logger.log({ room: name }, 'conference ended: room queued for deletion');
     }
     return { events: messages.length, queued };
+  }
+
+  /**
+   * The message stays hidden until it is old enough to act on, so the
+   * collector never spends an attempt on a room that may be rejoined.
+   *
+   * @throws ProblemException 503 when the queue refuses the name.
+   */
+  private async queueForDeletion(name: string): Promise<void> {
+    try {
+      await this.queue.send(DELETION_QUEUE, name, {
+        visibilityDelaySeconds: this.config.collector.minAgeSeconds,
+      });
+    } catch (error) {
+      this.recentlyQueued?.delete(name);
+      throw new ProblemException(
+        503,
+        'Deletion queue unavailable',
+        'The event could not be stored; send it again.',
+        { type: ProblemType.dependencyUnavailable, cause: error },
+      );
+    }
+    this.metrics.deletionQueued.inc();
+    this.logger.log(
+      { room: name },
+      'conference ended: room queued for deletion',
+    );
   }
 }
 
@@ -123,8 +150,7 @@ function isSinkMessage(value: unknown): value is SinkMessage {
 function endedRoomName(data: unknown): string | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
   const { name, conference } = data as { name?: unknown; conference?: unknown };
-  const candidate =
-    typeof name === 'string' && name !== '' ? name : conference;
+  const candidate = typeof name === 'string' && name !== '' ? name : conference;
   if (typeof candidate !== 'string') return undefined;
   return roomNameProblem(candidate) ? undefined : candidate;
 }
