@@ -8,7 +8,7 @@ import {
 import { SchedulerRegistry } from '@nestjs/schedule';
 import pLimit from 'p-limit';
 import { AppConfig } from '../config/app-config';
-import { MetricsService } from '../metrics/metrics.service';
+import { CollectorOutcome, MetricsService } from '../metrics/metrics.service';
 import { callBudgetMs } from '../pexip/pexip-retry.policy';
 import { PexipService } from '../pexip/pexip.service';
 import {
@@ -135,14 +135,25 @@ export class CollectorService
       throw error;
     }
 
+    // Several nodes, replicas or restarts can queue one room more than
+    // once; the room is decided once per run and every copy follows.
+    const copiesByRoom = new Map<string, QueueMessage[]>();
+    for (const message of messages) {
+      const copies = copiesByRoom.get(message.text) ?? [];
+      copies.push(message);
+      copiesByRoom.set(message.text, copies);
+    }
+
     const tally = { deleted: 0, dropped: 0, deferred: 0, failed: 0 };
     const limit = pLimit(this.config.pexip.maxConcurrency);
     await Promise.all(
-      messages.map((message) =>
+      [...copiesByRoom.values()].map((copies) =>
         limit(async () => {
-          const result = await this.handle(message, roomIds, live);
-          tally[result]++;
-          this.metrics.collectorMessages.inc({ result });
+          const results = await this.handle(copies, roomIds, live);
+          for (const result of results) {
+            tally[result]++;
+            this.metrics.collectorMessages.inc({ result });
+          }
         }),
       ),
     );
@@ -156,44 +167,64 @@ export class CollectorService
     return summary;
   }
 
+  /**
+   * Decides one room, named by every message in `copies`, and answers one
+   * result per message: at most one of them is `deleted`.
+   */
   private async handle(
-    message: QueueMessage,
+    copies: QueueMessage[],
     roomIds: Map<string, number>,
     live: Set<string>,
-  ): Promise<'deleted' | 'dropped' | 'deferred' | 'failed'> {
-    const name = message.text;
+  ): Promise<CollectorOutcome[]> {
+    const name = copies[0].text;
     const id = roomIds.get(name);
+    const dropAll = async () => {
+      await Promise.all(copies.map((message) => this.forget(message)));
+      return copies.map((): CollectorOutcome => 'dropped');
+    };
 
     if (id === undefined || this.rooms.isPersistent(name)) {
-      await this.forget(message);
-      return 'dropped';
+      return dropAll();
     }
     if (live.has(name)) {
       // Someone rejoined: the room is in use again. Its next
       // conference_ended puts it back on the queue.
       this.logger.log({ room: name }, 'ended room is live again; not deleted');
-      await this.forget(message);
-      return 'dropped';
+      return dropAll();
     }
 
-    const ageSeconds = (Date.now() - message.insertedOn.getTime()) / 1000;
-    const wait = this.config.collector.minAgeSeconds - ageSeconds;
+    // The newest copy tells when the room last ended: one rejoined and
+    // ended again waits its full time again.
+    const newest = Math.max(...copies.map((m) => m.insertedOn.getTime()));
+    const wait =
+      this.config.collector.minAgeSeconds - (Date.now() - newest) / 1000;
     if (wait > 0) {
-      await this.queue
-        .release(DELETION_QUEUE, message, Math.ceil(wait))
-        .catch(() => undefined);
-      return 'deferred';
+      await Promise.all(
+        copies.map((message) =>
+          this.queue
+            .release(DELETION_QUEUE, message, Math.ceil(wait))
+            .catch(() => undefined),
+        ),
+      );
+      return copies.map((): CollectorOutcome => 'deferred');
     }
 
+    let deleted: boolean;
     try {
-      await this.pexip.deleteConference(id);
+      deleted = await this.pexip.deleteConference(id);
     } catch (error) {
-      return this.failed(message, error);
+      return Promise.all(copies.map((message) => this.failed(message, error)));
+    }
+    if (!deleted) {
+      // Gone since the list was read: another replica, or an operator.
+      return dropAll();
     }
     this.metrics.roomsDeleted.inc({ reason: 'collector' });
     this.logger.log({ room: name, id }, 'ended room deleted');
-    await this.forget(message);
-    return 'deleted';
+    await Promise.all(copies.map((message) => this.forget(message)));
+    return copies.map((_, i): CollectorOutcome =>
+      i === 0 ? 'deleted' : 'dropped',
+    );
   }
 
   private async failed(
