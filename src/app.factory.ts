@@ -32,10 +32,16 @@ export async function createApp(
   app.use(
     helmet({
       // Swagger UI styles its page inline; scripts stay same-origin only.
+      // TLS ends in front of the service (APIM, ingress), and the service
+      // itself speaks plain HTTP: with upgrade-insecure-requests a browser
+      // that reaches /docs over HTTP by host name (docker compose on another
+      // machine, an in-cluster address) asks for its scripts over HTTPS and
+      // gets a blank page.
       contentSecurityPolicy: {
         directives: {
           'style-src': ["'self'", "'unsafe-inline'"],
           'img-src': ["'self'", 'data:'],
+          'upgrade-insecure-requests': null,
         },
       },
     }),
@@ -47,7 +53,8 @@ export async function createApp(
   });
 
   app.enableCors((request: Request, callback) => {
-    const allowed = CORS_PATH.test(request.path) && config.corsOrigins.length > 0;
+    const allowed =
+      CORS_PATH.test(request.path) && config.corsOrigins.length > 0;
     callback(null, {
       origin: allowed ? [...config.corsOrigins] : false,
       methods: ['GET'],
