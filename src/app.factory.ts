@@ -4,7 +4,8 @@ import type { Request } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
-import { createValidationPipe } from './common/validation';
+import { bodyParsers } from './common/body-parsers';
+import { RequestValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { serveOpenApi } from './openapi';
 
@@ -46,11 +47,9 @@ export async function createApp(
       },
     }),
   );
-  app.useBodyParser('json', { limit: config.bodyLimitBytes });
-  app.useBodyParser('urlencoded', {
-    limit: config.bodyLimitBytes,
-    extended: false,
-  });
+  for (const parser of bodyParsers(config.bodyLimitBytes)) {
+    app.use(parser);
+  }
 
   app.enableCors((request: Request, callback) => {
     const allowed =
@@ -64,7 +63,7 @@ export async function createApp(
     });
   });
 
-  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalPipes(new RequestValidationPipe());
   serveOpenApi(app);
   return app;
 }

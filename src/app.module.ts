@@ -43,6 +43,8 @@ export class AppModule {
         ScheduleModule.forRoot(),
         ThrottlerModule.forRoot({
           throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
+          errorMessage:
+            'Too many requests from this client; try again after the Retry-After delay.',
           // One budget per client across all routes, not one per route.
           generateKey: (_context, tracker, name) =>
             createHash('sha256').update(`${name}:${tracker}`).digest('hex'),

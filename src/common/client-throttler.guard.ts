@@ -10,7 +10,9 @@ import { clientKey } from '../auth/client-key';
  */
 @Injectable()
 export class ClientThrottlerGuard extends ThrottlerGuard {
-  protected override async getTracker(request: Record<string, any>): Promise<string> {
+  protected override async getTracker(
+    request: Record<string, any>,
+  ): Promise<string> {
     return clientKey(request as Request);
   }
 }

@@ -62,8 +62,7 @@ export function loggerParams(
       return 'info';
     },
     autoLogging: {
-      ignore: (req) =>
-        QUIET_PATHS.some((path) => req.url?.startsWith(path)),
+      ignore: (req) => QUIET_PATHS.some((path) => req.url?.startsWith(path)),
     },
   };
   return { pinoHttp: destination ? [options, destination] : options };

@@ -2,8 +2,7 @@ import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 
 @ApiSchema({
   name: 'Problem',
-  description:
-    'RFC 9457 problem details, media type application/problem+json.',
+  description: 'RFC 9457 problem details, media type application/problem+json.',
 })
 export class ProblemResponseDto {
   @ApiProperty({
@@ -24,7 +23,8 @@ export class ProblemResponseDto {
   readonly detail: string;
 
   @ApiProperty({
-    description: 'Id of the request, also in the X-Request-Id header and the logs.',
+    description:
+      'Id of the request, also in the X-Request-Id header and the logs.',
     example: '0f8c1c9e-3b1e-4a3c-9c43-2f6f1d0b5a77',
   })
   readonly request_id: string;

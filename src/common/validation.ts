@@ -1,4 +1,10 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import {
+  ArgumentMetadata,
+  Injectable,
+  PipeTransform,
+  ValidationError,
+  ValidationPipe,
+} from '@nestjs/common';
 import { ProblemException, ProblemType } from './problem';
 
 /**
@@ -23,13 +29,28 @@ export function validationErrorsByField(
 }
 
 /**
- * The pipe every route uses: unknown body fields are refused rather than
- * silently dropped, and failures answer 400 with every field's messages.
+ * The pipe every route uses. Unknown body fields are refused, so a typo in
+ * a PATCH never silently does nothing. Unknown query parameters are
+ * dropped instead: gateways and clients add their own (a subscription key,
+ * a cache buster), and the service this one replaces ignored them too.
+ * Failures answer 400 with every field's messages.
  */
-export function createValidationPipe(): ValidationPipe {
+@Injectable()
+export class RequestValidationPipe implements PipeTransform {
+  private readonly strict = validationPipe(true);
+  private readonly lenient = validationPipe(false);
+
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    return metadata.type === 'body'
+      ? this.strict.transform(value, metadata)
+      : this.lenient.transform(value, metadata);
+  }
+}
+
+function validationPipe(forbidUnknown: boolean): ValidationPipe {
   return new ValidationPipe({
     whitelist: true,
-    forbidNonWhitelisted: true,
+    forbidNonWhitelisted: forbidUnknown,
     transform: true,
     stopAtFirstError: false,
     exceptionFactory: (errors) => {

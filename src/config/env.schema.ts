@@ -120,9 +120,11 @@ export const envSchema = z.object({
   AUTO_DIAL_SIP_URI: optionalText().describe(
     "SIP address each new room dials automatically (the contact centre's queue), with the room name as display name. Unset: no automatic participant.",
   ),
-  BULK_CREATE_MAX: integer(1, 10_000)
+  BULK_CREATE_MAX: integer(1, 500)
     .default(500)
-    .describe('Largest `count` accepted by a bulk create.'),
+    .describe(
+      'Largest `count` accepted by a bulk create; it can lower the limit of 500, not raise it.',
+    ),
 
   TAG_URL_TEMPLATE: z
     .string()

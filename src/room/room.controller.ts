@@ -35,10 +35,7 @@ import {
 import { ConstrainedRoomResponseDto } from './dto/constrained-room.response.dto';
 import { CreateRoomQueryDto } from './dto/create-room-query.request.dto';
 import { CreatedRoomResponseDto } from './dto/created-room.response.dto';
-import {
-  DeleteAllQueryDto,
-  DeleteAllResponseDto,
-} from './dto/delete-all.dto';
+import { DeleteAllQueryDto, DeleteAllResponseDto } from './dto/delete-all.dto';
 import { FullRoomResponseDto } from './dto/full-room.response.dto';
 import { PoolStateResponseDto } from './dto/pool-state.response.dto';
 import {
@@ -110,7 +107,9 @@ export class RoomController {
   })
   @ApiAcceptedResponse({
     type: BulkCreateResponseDto,
-    headers: { Location: { description: '/room/pool', schema: { type: 'string' } } },
+    headers: {
+      Location: { description: '/room/pool', schema: { type: 'string' } },
+    },
   })
   @ApiProblems(400)
   bulkCreate(@Query() query: BulkCreateQueryDto): BulkCreateResponseDto {
@@ -130,8 +129,17 @@ export class RoomController {
   @ApiOperation({ summary: 'Pool state' })
   @ApiOkResponse({ type: PoolStateResponseDto })
   @ApiProblems(503)
-  poolState(): Promise<PoolStateResponseDto> {
-    return this.pool.state();
+  async poolState(): Promise<PoolStateResponseDto> {
+    try {
+      return await this.pool.state();
+    } catch (error) {
+      throw new ProblemException(
+        503,
+        'Queue store unavailable',
+        'The pool state cannot be read right now.',
+        { type: ProblemType.dependencyUnavailable, cause: error },
+      );
+    }
   }
 
   @Get()
@@ -181,7 +189,9 @@ export class RoomController {
     @Param('room_name', RoomNamePipe) name: string,
     @Query() query: ConstrainedQueryDto,
   ): Promise<ConstrainedRoomResponseDto | FullRoomResponseDto> {
-    return chooseShape(query.constrained_attributes)(await this.rooms.get(name));
+    return chooseShape(query.constrained_attributes)(
+      await this.rooms.get(name),
+    );
   }
 
   @Patch(':room_name')
@@ -190,7 +200,10 @@ export class RoomController {
   @ApiParam(ROOM_NAME_PARAM)
   @ApiAcceptedResponse({ description: 'Changed; no body.' })
   @ApiProblems(
-    [400, 'Invalid or unknown field, or refused by Pexip (its field messages are in errors).'],
+    [
+      400,
+      'Invalid or unknown field, or refused by Pexip (its field messages are in errors).',
+    ],
     404,
     413,
     502,

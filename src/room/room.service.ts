@@ -3,7 +3,10 @@ import pLimit from 'p-limit';
 import { AppConfig } from '../config/app-config';
 import { ProblemException, ProblemType } from '../common/problem';
 import { MetricsService } from '../metrics/metrics.service';
-import { PexipNotFoundError, PexipUnavailableError } from '../pexip/pexip.errors';
+import {
+  PexipNotFoundError,
+  PexipUnavailableError,
+} from '../pexip/pexip.errors';
 import { PexipService } from '../pexip/pexip.service';
 import type {
   PexipConference,
@@ -120,10 +123,10 @@ export class RoomService {
    * Deletes every room except persistent ones, and empties the pool.
    * Rooms are listed in full before the first delete: deleting while
    * paging by offset would shift later pages and skip rooms.
+   *
+   * @throws PexipError when the list cannot be read; nothing is changed.
    */
   async deleteAll(): Promise<{ deleted: number; failed: string[] }> {
-    await this.pool.clear();
-
     const doomed: { id: number; name: string }[] = [];
     for await (const page of this.pexip.listConferencePages({})) {
       for (const room of page) {
@@ -132,6 +135,10 @@ export class RoomService {
         }
       }
     }
+
+    // Emptied only once the list is in hand: if Pexip cannot be listed,
+    // nothing has changed and the pool still knows its rooms.
+    await this.pool.clear();
 
     const limit = pLimit(this.config.pexip.maxConcurrency);
     const failed: string[] = [];
@@ -292,7 +299,7 @@ export class RoomService {
 
   private async createOnDemand(tag: string): Promise<Room> {
     this.logger.warn(
-      'pool empty: creating a room on demand; it may not be dialable for about a minute',
+      'no ripe pool room: creating a room on demand; it may not be dialable for about a minute',
     );
     const created = await this.factory.create(tag, 'on_demand');
     const room = await this.pexip.getConference(created.id);
