@@ -41,16 +41,22 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = context.getRequest<Request & { id?: unknown }>();
     const response = context.getResponse<Response>();
     const mapped = this.map(exception);
+    const report = isHealthReport(exception) ? exception : undefined;
 
     if (mapped.body.status >= 500) {
+      // The answer says little on purpose; the log keeps the whole story
+      // under the same request id.
       this.logger.error(
         {
           err: exception,
           method: request.method,
           path: request.path,
           status: mapped.body.status,
+          ...(report ? { checks: failedChecks(report) } : {}),
         },
-        `${request.method} ${request.path} failed: ${mapped.body.detail}`,
+        `${request.method} ${request.path} failed: ${
+          exception instanceof Error ? exception.message : mapped.body.detail
+        }`,
       );
     }
 
@@ -61,9 +67,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       return;
     }
 
-    if (isHealthReport(exception)) {
-      // Readiness keeps terminus's own shape: probes and dashboards read it.
-      response.status(exception.getStatus()).json(exception.getResponse());
+    if (report) {
+      // Readiness keeps terminus's own shape, which probes and dashboards
+      // read, but not the checks' messages: the route is public, and a
+      // failing check's message names hosts, paths and socket errors.
+      response.status(report.getStatus()).json(withoutMessages(report));
       return;
     }
 
@@ -135,6 +143,34 @@ function problem(status: number, detail: string, type?: string) {
   };
 }
 
+/** The failing checks of a health report, messages included, for the log. */
+function failedChecks(report: HttpException): unknown {
+  return (report.getResponse() as { error?: unknown }).error;
+}
+
+/** A health report whose checks keep everything but their `message`. */
+function withoutMessages(report: HttpException): Record<string, unknown> {
+  const answer = report.getResponse() as Record<string, unknown>;
+  const strip = (checks: unknown) =>
+    Object.fromEntries(
+      Object.entries(
+        (checks ?? {}) as Record<string, Record<string, unknown>>,
+      ).map(([name, { message: _message, ...kept }]) => [name, kept]),
+    );
+  return {
+    ...answer,
+    info: strip(answer.info),
+    error: strip(answer.error),
+    details: strip(answer.details),
+  };
+}
+
+/**
+ * Pexip errors carry what went wrong between us and Pexip (its paths, its
+ * error text, socket errors), which the log keeps; the caller learns what
+ * happened and what to do, in our words. Only a refusal of the request
+ * itself passes Pexip's field messages on, because the caller can fix it.
+ */
 function mapPexipError(error: PexipError): MappedProblem['body'] {
   if (error instanceof PexipRejectedError) {
     return {
@@ -144,16 +180,24 @@ function mapPexipError(error: PexipError): MappedProblem['body'] {
     };
   }
   if (error instanceof PexipNotFoundError) {
-    return problem(404, error.message);
+    return problem(404, 'Pexip has nothing by that name.');
   }
   if (error instanceof PexipTimeoutError) {
     return {
-      ...problem(504, error.message, ProblemType.pexipTimeout),
+      ...problem(
+        504,
+        'Pexip did not answer in time; try again shortly.',
+        ProblemType.pexipTimeout,
+      ),
       title: 'Pexip did not answer in time',
     };
   }
   return {
-    ...problem(502, error.message, ProblemType.pexipUnavailable),
+    ...problem(
+      502,
+      'Pexip could not be reached or did not give a usable answer; try again shortly.',
+      ProblemType.pexipUnavailable,
+    ),
     title: 'Pexip is unavailable',
   };
 }
