@@ -60,10 +60,11 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-        // Order matters: the token is checked first, so the rate limiter
-        // can count a caller by its token subject rather than its address.
-        { provide: APP_GUARD, useExisting: JwtAuthGuard },
+        // Order matters: the rate limiter runs first, so that requests the
+        // bearer check refuses are counted too; it asks that check who the
+        // caller is, to count a token's subject rather than its address.
         { provide: APP_GUARD, useClass: ClientThrottlerGuard },
+        { provide: APP_GUARD, useExisting: JwtAuthGuard },
       ],
     };
   }

@@ -14,11 +14,10 @@ import { JWKS_CACHE_OPTIONS, JwtVerifier } from './jwt-verifier.service';
  * `@UseGuards(EventSinkAuthGuard)`.
  *
  * The application registers the global bearer guard itself, in its root
- * module and before the rate-limit guard:
- * `{ provide: APP_GUARD, useClass: JwtAuthGuard }`. Nest runs the global
- * guards of a module before those of the modules it imports, so a guard
- * registered here would run after the rate limiter, which could then not
- * count callers by their token subject.
+ * module and right after the rate-limit guard, which asks it who the caller
+ * is: `{ provide: APP_GUARD, useExisting: JwtAuthGuard }`. Nest runs the
+ * global guards of a module before those of the modules it imports, so a
+ * guard registered here would not run where the root module puts it.
  */
 @Module({
   providers: [

@@ -1,4 +1,7 @@
-import type { AuthenticatedRequest } from './authenticated-client';
+import type {
+  AuthenticatedClient,
+  AuthenticatedRequest,
+} from './authenticated-client';
 
 /**
  * Who a request counts against for rate limiting: the verified token's
@@ -6,9 +9,13 @@ import type { AuthenticatedRequest } from './authenticated-client';
  * share a budget, else the client address (`request.ip`, which honours the
  * app's `trust proxy` setting).
  *
+ * @param caller the verified caller; by default the one on the request.
  * @example clientKey(request) // 'sub:6f1c…' or 'ip:10.0.0.7'
  */
-export function clientKey(request: AuthenticatedRequest): string {
-  if (request.user?.sub) return `sub:${request.user.sub}`;
+export function clientKey(
+  request: AuthenticatedRequest,
+  caller: AuthenticatedClient | undefined = request.user,
+): string {
+  if (caller?.sub) return `sub:${caller.sub}`;
   return `ip:${request.ip ?? request.socket?.remoteAddress ?? 'unknown'}`;
 }

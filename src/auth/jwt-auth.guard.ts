@@ -12,7 +12,10 @@ import {
   KeySetUnavailableError,
   MissingRolesError,
 } from './auth.errors';
-import { AuthenticatedRequest } from './authenticated-client';
+import {
+  AuthenticatedClient,
+  AuthenticatedRequest,
+} from './authenticated-client';
 import { readBearerToken } from './bearer-token';
 import { JwtVerifier } from './jwt-verifier.service';
 import { IS_PUBLIC_KEY } from './public.decorator';
@@ -28,10 +31,19 @@ import { bearerChallenge } from './www-authenticate';
  * `invalid_token`; missing app role → 403 `insufficient_scope`; issuer keys
  * unreachable and none cached that fits → 503 (not the caller's fault, and
  * retrying later may succeed).
+ *
+ * The rate limiter runs before this guard, so that refused requests count
+ * too, and asks `identify` who the caller is; a token is checked once per
+ * request, whichever asks first.
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   private readonly logger = new Logger(JwtAuthGuard.name);
+  /** The outcome of each request's check, shared by `identify`. */
+  private readonly verdicts = new WeakMap<
+    AuthenticatedRequest,
+    Promise<AuthenticatedClient>
+  >();
 
   constructor(
     private readonly reflector: Reflector,
@@ -39,14 +51,57 @@ export class JwtAuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
+    if (!this.guards(context)) return true;
+
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    request.user = await this.verdictFor(request);
+    return true;
+  }
+
+  /**
+   * The caller this guard lets in, or undefined when the route is public,
+   * authentication is off, or the token will be refused (`canActivate`
+   * answers that refusal). Never throws.
+   *
+   * @example const caller = await jwtAuthGuard.identify(context); // { sub, … } | undefined
+   */
+  async identify(
+    context: ExecutionContext,
+  ): Promise<AuthenticatedClient | undefined> {
+    if (!this.guards(context)) return undefined;
+
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    try {
+      return await this.verdictFor(request);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private guards(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http' || !this.verifier.enabled) return false;
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [
       context.getHandler(),
       context.getClass(),
     ]);
-    if (isPublic || !this.verifier.enabled) return true;
+    return !isPublic;
+  }
 
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+  private verdictFor(
+    request: AuthenticatedRequest,
+  ): Promise<AuthenticatedClient> {
+    let verdict = this.verdicts.get(request);
+    if (!verdict) {
+      verdict = this.check(request);
+      this.verdicts.set(request, verdict);
+    }
+    return verdict;
+  }
+
+  /** @throws ProblemException 401, 403 or 503, as described above. */
+  private async check(
+    request: AuthenticatedRequest,
+  ): Promise<AuthenticatedClient> {
     const credentials = readBearerToken(request.headers.authorization);
     if (credentials.kind === 'absent') {
       throw unauthorized(
@@ -59,8 +114,7 @@ export class JwtAuthGuard implements CanActivate {
     }
 
     try {
-      request.user = await this.verifier.verify(credentials.token);
-      return true;
+      return await this.verifier.verify(credentials.token);
     } catch (error) {
       throw this.toProblem(error);
     }
