@@ -30,7 +30,10 @@ const SINK_MESSAGE_SCHEMA = {
     data: {
       oneOf: [
         { type: 'object', additionalProperties: true },
-        { type: 'array', items: { type: 'object', additionalProperties: true } },
+        {
+          type: 'array',
+          items: { type: 'object', additionalProperties: true },
+        },
       ],
       example: { name: 'kQ3vN0b1c2d3e4f5g6h7iA', service_type: 'conference' },
     },
