@@ -84,4 +84,58 @@ describe('EventSinkAuthGuard', () => {
 
     expect(guard.canActivate(contextWith(basic('pexip:secret')))).toBe(true);
   });
+
+  describe('after RATE_LIMIT_PER_MINUTE refusals from one address', () => {
+    const guard = () =>
+      new EventSinkAuthGuard(
+        loadConfig({
+          NODE_ENV: 'test',
+          EVENT_SINK_USERNAME: 'pexip',
+          EVENT_SINK_PASSWORD: 'secret',
+          RATE_LIMIT_PER_MINUTE: '3',
+        }),
+      );
+    const statusOf = (check: () => unknown) => {
+      try {
+        check();
+        return 200;
+      } catch (error) {
+        return (error as ProblemException).getStatus();
+      }
+    };
+
+    beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+    afterEach(() => jest.useRealTimers());
+
+    it('answers 429 with Retry-After, before checking, until the minute is over', () => {
+      const sink = guard();
+      const wrong = contextWith(basic('pexip:guess'));
+      const right = contextWith(basic('pexip:secret'));
+      for (let i = 0; i < 3; i++) {
+        expect(statusOf(() => sink.canActivate(wrong))).toBe(401);
+      }
+
+      jest.advanceTimersByTime(20_000);
+      let refusal: ProblemException | undefined;
+      try {
+        sink.canActivate(right);
+      } catch (error) {
+        refusal = error as ProblemException;
+      }
+
+      expect(refusal?.getStatus()).toBe(429);
+      expect(refusal?.extras.headers).toEqual({ 'Retry-After': '40' });
+      jest.advanceTimersByTime(40_000);
+      expect(sink.canActivate(right)).toBe(true);
+    });
+
+    it('never counts accepted calls', () => {
+      const sink = guard();
+      const right = contextWith(basic('pexip:secret'));
+
+      for (let i = 0; i < 10; i++) {
+        expect(sink.canActivate(right)).toBe(true);
+      }
+    });
+  });
 });
