@@ -216,4 +216,23 @@ describe(`RATE_LIMIT_PER_MINUTE=${LIMIT}`, () => {
 
     expect(await statuses(3 * LIMIT, post)).toEqual(ok(3 * LIMIT));
   });
+
+  it('limits refused event-sink calls per address, so the password cannot be guessed at speed', async () => {
+    const post = (localAddress: string, password: string) =>
+      send(rig.service.url, 'POST', '/public/event_sink', {
+        headers: basic(SINK_USER, password),
+        body: { event: 'participant_connected', data: {} },
+        localAddress,
+      });
+
+    const guesses = await statuses(LIMIT, () =>
+      post('127.0.0.14', 'guess-1234'),
+    );
+
+    expect(guesses).toEqual(ok(LIMIT, 401));
+    expectRateLimited(await post('127.0.0.14', 'guess-5678'));
+    // Blocked before the check: a right guess now teaches nothing.
+    expectRateLimited(await post('127.0.0.14', SINK_PASSWORD));
+    expect((await post('127.0.0.15', SINK_PASSWORD)).status).toBe(200);
+  });
 });
