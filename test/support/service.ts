@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import { createApp } from '../../src/app.factory';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 
@@ -50,6 +51,10 @@ export async function startService(
     },
   });
 
+  // nestjs-pino keeps the first application's logger in a module-wide
+  // variable; without this reset a second service in the same test file
+  // would write its background logs into the first one's capture.
+  __resetOutOfContextForTests();
   const app = await createApp(config, { logDestination: sink });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
