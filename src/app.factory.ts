@@ -28,7 +28,7 @@ export async function createApp(
   app.useLogger(app.get(Logger));
   app.flushLogs();
 
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   app.use(
     helmet({

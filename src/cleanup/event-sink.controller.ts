@@ -71,6 +71,10 @@ export class EventSinkController {
     [400, 'Malformed JSON or not an event-sink message.'],
     [401, 'Wrong or missing Basic credentials (WWW-Authenticate: Basic).'],
     413,
+    [
+      429,
+      'Too many refused credentials from this address within a minute; see Retry-After.',
+    ],
     500,
     [503, 'The deletion queue is unavailable; Pexip will send again.'],
   )

@@ -172,3 +172,35 @@ describe('README.md', () => {
     expect(withConfigTable(readme)).toBe(readme);
   });
 });
+
+describe('loadConfig, further', () => {
+  it('names the missing production settings even when another value is malformed', () => {
+    const names = problemsOf({ NODE_ENV: 'production', PORT: 'x' }).map(
+      (p) => p.split(':')[0],
+    );
+
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'PORT',
+        'PEXIP_URL',
+        'AUTH_JWKS_URL',
+        'EVENT_SINK_PASSWORD',
+      ]),
+    );
+  });
+
+  it('masks credentials written into URLs', () => {
+    const config = loadConfig({
+      PEXIP_URL: 'https://api:s3cret@pexip.example.org',
+    });
+
+    const logged = JSON.stringify(maskedConfig(config));
+    expect(logged).not.toContain('s3cret');
+    expect(logged).toContain('https://***@pexip.example.org');
+  });
+
+  it('reads a TRUST_PROXY hop count as a number and a list as text', () => {
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({}).trustProxy).toBe('loopback, linklocal, uniquelocal');
+  });
+});

@@ -16,6 +16,8 @@ export abstract class AppConfig {
   readonly shutdownGraceMs: number;
   readonly bodyLimitBytes: number;
   readonly rateLimitPerMinute: number;
+  /** Express `trust proxy` setting: a hop count or a list of proxies. */
+  readonly trustProxy: number | string;
   readonly corsOrigins: readonly string[];
   readonly metricsLogIntervalSeconds: number;
 
@@ -123,14 +125,18 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       const name = String(issue.path[0] ?? '(environment)');
       problems.push(`${name}: ${issue.message}${describeValue(name, env)}`);
     }
-    throw new ConfigError(problems);
   }
 
-  const raw = parsed.data;
-  const production = raw.NODE_ENV === 'production';
-  const authMode: AuthMode = raw.AUTH_MODE ?? (production ? 'jwt' : 'none');
+  // The checks across variables read the raw text, so that a start-up with
+  // one malformed value still names every missing setting in one go.
+  const production = text(env, 'NODE_ENV') === 'production';
+  const authMode = chosenAuthMode(env, production);
+  problems.push(...crossFieldProblems(env, authMode, production));
 
-  problems.push(...crossFieldProblems(raw, authMode, production));
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  const raw = parsed.data;
 
   let caPem: string | undefined;
   if (raw.PEXIP_CA_FILE) {
@@ -167,6 +173,9 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
     bodyLimitBytes: raw.BODY_LIMIT_BYTES,
     rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE,
+    trustProxy: /^\d+$/.test(raw.TRUST_PROXY.trim())
+      ? Number(raw.TRUST_PROXY)
+      : raw.TRUST_PROXY,
     corsOrigins: list(raw.CORS_ORIGINS),
     metricsLogIntervalSeconds: raw.METRICS_LOG_INTERVAL_SECONDS,
     pexip: {
@@ -230,33 +239,57 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   };
 }
 
+function text(
+  env: Record<string, string | undefined>,
+  name: EnvName,
+): string | undefined {
+  const value = env[name]?.trim();
+  return value === '' ? undefined : value;
+}
+
+function chosenAuthMode(
+  env: Record<string, string | undefined>,
+  production: boolean,
+): AuthMode {
+  const mode = text(env, 'AUTH_MODE');
+  if (mode === 'jwt' || mode === 'none') return mode;
+  return production ? 'jwt' : 'none';
+}
+
 function crossFieldProblems(
-  raw: RawEnv,
+  env: Record<string, string | undefined>,
   authMode: AuthMode,
   production: boolean,
 ): string[] {
   const problems: string[] = [];
+  const has = (name: EnvName) => text(env, name) !== undefined;
   const missing = (name: EnvName, why: string) =>
     problems.push(`${name}: required ${why}`);
 
   if (authMode === 'jwt') {
     const why = 'when AUTH_MODE=jwt';
-    if (!raw.AUTH_JWKS_URL) missing('AUTH_JWKS_URL', why);
-    if (!raw.AUTH_ISSUER) missing('AUTH_ISSUER', why);
-    if (!raw.AUTH_AUDIENCE) missing('AUTH_AUDIENCE', why);
+    if (!has('AUTH_JWKS_URL')) missing('AUTH_JWKS_URL', why);
+    if (!has('AUTH_ISSUER')) missing('AUTH_ISSUER', why);
+    if (!has('AUTH_AUDIENCE')) missing('AUTH_AUDIENCE', why);
   }
-  if (list(raw.AUTH_ALGORITHMS).length === 0) {
+  if (
+    has('AUTH_ALGORITHMS') &&
+    list(text(env, 'AUTH_ALGORITHMS')).length === 0
+  ) {
     problems.push('AUTH_ALGORITHMS: must name at least one algorithm');
   }
-  if (Boolean(raw.PEXIP_CLIENT_ID) !== Boolean(raw.PEXIP_PRIVATE_KEY)) {
+  if (has('PEXIP_CLIENT_ID') !== has('PEXIP_PRIVATE_KEY')) {
     problems.push(
       'PEXIP_CLIENT_ID and PEXIP_PRIVATE_KEY: set both for OAuth 2.0, or neither for Basic auth',
     );
   }
-  if (raw.QUEUE_BACKEND === 'azure' && !raw.AZURE_STORAGE_CONNECTION_STRING) {
+  if (
+    text(env, 'QUEUE_BACKEND') === 'azure' &&
+    !has('AZURE_STORAGE_CONNECTION_STRING')
+  ) {
     missing('AZURE_STORAGE_CONNECTION_STRING', 'when QUEUE_BACKEND=azure');
   }
-  if (Boolean(raw.EVENT_SINK_USERNAME) !== Boolean(raw.EVENT_SINK_PASSWORD)) {
+  if (has('EVENT_SINK_USERNAME') !== has('EVENT_SINK_PASSWORD')) {
     problems.push(
       'EVENT_SINK_USERNAME and EVENT_SINK_PASSWORD: set both, or neither to refuse every event',
     );
@@ -266,15 +299,15 @@ function crossFieldProblems(
     if (authMode === 'none') {
       problems.push('AUTH_MODE: `none` is refused when NODE_ENV=production');
     }
-    if (!raw.PEXIP_URL) missing('PEXIP_URL', why);
-    if (!raw.PEXIP_CLIENT_ID && !raw.PEXIP_USERNAME) {
+    if (!has('PEXIP_URL')) missing('PEXIP_URL', why);
+    if (!has('PEXIP_CLIENT_ID') && !has('PEXIP_USERNAME')) {
       missing('PEXIP_USERNAME', `${why} (or PEXIP_CLIENT_ID for OAuth 2.0)`);
     }
-    if (!raw.PEXIP_CLIENT_ID && !raw.PEXIP_PASSWORD) {
+    if (!has('PEXIP_CLIENT_ID') && !has('PEXIP_PASSWORD')) {
       missing('PEXIP_PASSWORD', `${why} (or PEXIP_PRIVATE_KEY for OAuth 2.0)`);
     }
-    if (!raw.EVENT_SINK_USERNAME) missing('EVENT_SINK_USERNAME', why);
-    if (!raw.EVENT_SINK_PASSWORD) missing('EVENT_SINK_PASSWORD', why);
+    if (!has('EVENT_SINK_USERNAME')) missing('EVENT_SINK_USERNAME', why);
+    if (!has('EVENT_SINK_PASSWORD')) missing('EVENT_SINK_PASSWORD', why);
   }
   return problems;
 }
@@ -304,8 +337,14 @@ export function maskedConfig(config: AppConfig): Record<string, unknown> {
   const hide = (value: string | undefined) => (value ? '***' : undefined);
   return {
     ...config,
+    auth: { ...config.auth, jwksUrl: withoutUserInfo(config.auth.jwksUrl) },
+    genesys: {
+      ...config.genesys,
+      apiUrl: withoutUserInfo(config.genesys.apiUrl),
+    },
     pexip: {
       ...config.pexip,
+      url: withoutUserInfo(config.pexip.url),
       password: hide(config.pexip.password),
       privateKeyPem: hide(config.pexip.privateKeyPem),
       caPem: config.pexip.caPem ? '(set)' : undefined,
@@ -319,4 +358,10 @@ export function maskedConfig(config: AppConfig): Record<string, unknown> {
       password: hide(config.eventSink.password),
     },
   };
+}
+
+/** A URL with any `user:password@` part replaced by `***@`. */
+function withoutUserInfo<T extends string | undefined>(url: T): T {
+  return (url?.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1***@') ??
+    url) as T;
 }

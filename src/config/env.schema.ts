@@ -233,6 +233,12 @@ export const envSchema = z.object({
   CORS_ORIGINS: optionalText().describe(
     'Comma-separated browser origins allowed to call `/public/room` (the agent widget).',
   ),
+  TRUST_PROXY: z
+    .string()
+    .default('loopback, linklocal, uniquelocal')
+    .describe(
+      'Proxies whose X-Forwarded-For is believed, in Express trust-proxy form: a hop count (e.g. `1` behind one ingress), addresses or subnets, or names such as `loopback`. The client address found this way keys the rate limit.',
+    ),
   RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000)
     .default(600)
     .describe('Requests per client per minute; health routes are exempt.'),
