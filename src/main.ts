@@ -80,7 +80,19 @@ async function bootstrap(): Promise<void> {
 
     // Load balancers take a moment to notice readiness; keep serving.
     await sleep(config.shutdownGraceMs);
+
+    // Nest stops listening only after every module's shutdown hooks, which
+    // wait for background work (pool rooms being made, a collector run):
+    // the port would go on accepting connections all that time. Stop
+    // listening now; Nest's own close then waits for the connections still
+    // open. Node ends only the keep-alive connections idle at this moment,
+    // so the others are ended as soon as their answer has gone out, rather
+    // than when the client or the keep-alive timeout lets go.
+    const server = app.getHttpServer();
+    server.close();
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
     await app.close();
+    clearInterval(sweep);
     await simulator?.close();
     logger.log('shut down cleanly');
     process.exit(0);
