@@ -4,6 +4,7 @@ import {
   Logger,
   OnApplicationBootstrap,
   BeforeApplicationShutdown,
+  OnModuleDestroy,
 } from '@nestjs/common';
 import pLimit from 'p-limit';
 import { AppConfig } from '../config/app-config';
@@ -43,7 +44,7 @@ export interface PoolState {
  */
 @Injectable()
 export class PoolService
-  implements OnApplicationBootstrap, BeforeApplicationShutdown
+  implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown
 {
   private readonly logger = new Logger(PoolService.name);
   private creating = 0;
@@ -78,10 +79,19 @@ export class PoolService
     this.timer.unref();
   }
 
-  /** Stops topping up and waits for rooms being made, so none is lost. */
-  async beforeApplicationShutdown(): Promise<void> {
+  /**
+   * Stops topping up as soon as shutdown begins. Nest runs each module's
+   * `beforeApplicationShutdown` in turn, and others wait there for their
+   * own work; stopping only then would let the timer start new rooms
+   * while they wait.
+   */
+  onModuleDestroy(): void {
     this.stopping = true;
     clearInterval(this.timer);
+  }
+
+  /** Waits for rooms being made, so none is lost. */
+  async beforeApplicationShutdown(): Promise<void> {
     await Promise.allSettled([...this.background]);
   }
 
