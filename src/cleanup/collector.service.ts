@@ -4,6 +4,7 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
+  OnModuleDestroy,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import pLimit from 'p-limit';
@@ -43,7 +44,7 @@ const TIMER_NAME = 'room-collector';
  */
 @Injectable()
 export class CollectorService
-  implements OnApplicationBootstrap, BeforeApplicationShutdown
+  implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown
 {
   private readonly logger = new Logger(CollectorService.name);
   private running?: Promise<CollectorRun>;
@@ -71,11 +72,19 @@ export class CollectorService
     this.scheduler.addInterval(TIMER_NAME, timer);
   }
 
-  /** Stops the timer and lets a run in progress finish. */
-  async beforeApplicationShutdown(): Promise<void> {
+  /**
+   * Stops the timer as soon as shutdown begins: other modules wait for
+   * their own work in `beforeApplicationShutdown`, one after another, and
+   * the timer would start new runs meanwhile.
+   */
+  onModuleDestroy(): void {
     if (this.scheduler.doesExist('interval', TIMER_NAME)) {
       this.scheduler.deleteInterval(TIMER_NAME);
     }
+  }
+
+  /** Lets a run in progress finish. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.running?.catch(() => undefined);
   }
 
