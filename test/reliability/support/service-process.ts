@@ -19,6 +19,8 @@ export interface ServiceProcess {
   readonly port: number;
   readonly pid: number;
   readonly child: ChildProcess;
+  /** The SQLite file of its queues (removed when the process exits). */
+  readonly sqlitePath: string;
   /** Everything written to standard output so far (JSON log lines). */
   stdout(): string;
   stderr(): string;
@@ -50,6 +52,7 @@ export async function startServiceProcess(
 ): Promise<ServiceProcess> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'maxconf-process-'));
+  const sqlitePath = join(dataDir, 'maxconf.db');
   const child = spawn(
     process.execPath,
     ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
@@ -61,7 +64,7 @@ export async function startServiceProcess(
         HOST: '127.0.0.1',
         PORT: String(port),
         LOG_LEVEL: 'info',
-        SQLITE_PATH: join(dataDir, 'maxconf.db'),
+        SQLITE_PATH: sqlitePath,
         RATE_LIMIT_PER_MINUTE: '1000000',
         METRICS_LOG_INTERVAL_SECONDS: '0',
         ...env,
@@ -106,6 +109,7 @@ export async function startServiceProcess(
     port,
     pid: child.pid as number,
     child,
+    sqlitePath,
     stdout: () => out,
     stderr: () => err,
     logs: () =>
