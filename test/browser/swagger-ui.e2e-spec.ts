@@ -20,6 +20,17 @@ const chromiumInstalled = existsSync(CHROMIUM);
 const describeInBrowser =
   chromiumInstalled || process.env.CI === 'true' ? describe : describe.skip;
 
+/** The part of the OpenAPI document this test reads. */
+interface OpenApiPaths {
+  paths: Record<
+    string,
+    Record<
+      string,
+      { parameters?: { name: string; schema?: { example?: unknown } }[] }
+    >
+  >;
+}
+
 interface PageProblems {
   consoleErrors: string[];
   pageErrors: string[];
@@ -80,15 +91,18 @@ describeInBrowser('Swagger UI at /docs, in headless Chromium', () => {
     pexip = await startTestSimulator();
     service = await startService({ PEXIP_URL: pexip.url });
 
-    const document = await (await fetch(`${service.url}/openapi.json`)).json();
-    documentedOperations = Object.entries(
-      document.paths as Record<string, Record<string, unknown>>,
-    ).flatMap(([path, item]) =>
-      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    const document = (await (
+      await fetch(`${service.url}/openapi.json`)
+    ).json()) as OpenApiPaths;
+    documentedOperations = Object.entries(document.paths).flatMap(
+      ([path, item]) =>
+        Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
     );
-    exampleUuiData = document.paths['/room/create'].post.parameters.find(
-      (parameter: { name: string }) => parameter.name === 'uuiData',
-    ).schema.example;
+    exampleUuiData = String(
+      document.paths['/room/create'].post.parameters?.find(
+        (parameter) => parameter.name === 'uuiData',
+      )?.schema?.example,
+    );
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
