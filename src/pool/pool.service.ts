@@ -17,7 +17,15 @@ import {
   QueueMessage,
   QueueStore,
 } from '../queue/queue.port';
-import { RoomFactory } from './room-factory.service';
+import { PexipRejectedError } from '../pexip/pexip.errors';
+import { NewRoom, RoomFactory } from './room-factory.service';
+import { newRoomName } from './room-recipe';
+
+/**
+ * Pool rooms of unclear creates remembered at most; a Pexip outage long
+ * enough to fill this is logged, room by room, as it overflows.
+ */
+const MAX_UNCONFIRMED = 100;
 
 /** A pool room taken by one create until it is handed out or put back. */
 export interface PoolLease {
@@ -53,6 +61,8 @@ export class PoolService
   private timer?: NodeJS.Timeout;
   private stopping = false;
   private readonly background = new Set<Promise<unknown>>();
+  /** Pool rooms whose create may have taken effect unseen; see below. */
+  private readonly unconfirmed = new Set<string>();
 
   constructor(
     private readonly config: AppConfig,
@@ -203,14 +213,17 @@ export class PoolService
   bulkCreate(count: number): void {
     this.logger.log({ count }, 'bulk create started');
     void this.track(
-      this.createMany(count, this.config.pexip.maxConcurrency).then(
-        ({ created, failed }) =>
+      this.removeUnconfirmed()
+        .then(() => this.createMany(count, this.config.pexip.maxConcurrency))
+        .then(({ created, failed }) =>
           this.logger.log({ count, created, failed }, 'bulk create finished'),
-      ),
+        ),
     );
   }
 
   private async refillToTarget(): Promise<void> {
+    await this.removeUnconfirmed();
+
     let missing: number;
     try {
       const state = await this.state();
@@ -265,8 +278,17 @@ export class PoolService
   /** Makes one room and puts it on the pool queue, hidden until ripe. */
   private async createPoolRoom(): Promise<void> {
     this.creating++;
+    const name = newRoomName();
     try {
-      const room = await this.factory.create('', 'pool');
+      let room: NewRoom;
+      try {
+        room = await this.factory.create('', 'pool', name);
+      } catch (error) {
+        if (!(error instanceof PexipRejectedError)) {
+          this.rememberUnconfirmed(name);
+        }
+        throw error;
+      }
       try {
         await this.queue.send(POOL_QUEUE, room.name, {
           visibilityDelaySeconds: this.config.pool.ripenSeconds,
@@ -286,6 +308,52 @@ export class PoolService
       throw error;
     } finally {
       this.creating--;
+    }
+  }
+
+  /**
+   * A create that got no clear answer, not even from the look-up after
+   * it, may have made the room: untagged and on no queue, nothing would
+   * ever hand it out or remove it. The name is kept, in memory, for
+   * `removeUnconfirmed`.
+   */
+  private rememberUnconfirmed(name: string): void {
+    if (this.unconfirmed.size >= MAX_UNCONFIRMED) {
+      const [oldest] = this.unconfirmed;
+      this.unconfirmed.delete(oldest);
+      this.logger.error(
+        { room: oldest },
+        'too many pool creates without a clear answer; this room may exist on Pexip unused: delete it by hand if so',
+      );
+    }
+    this.unconfirmed.add(name);
+  }
+
+  /**
+   * Looks up each pool room whose create got no clear answer, and deletes
+   * it if Pexip has it. Stops at the first failure, leaving the rest for
+   * the next top-up: Pexip is still failing.
+   */
+  private async removeUnconfirmed(): Promise<void> {
+    for (const name of [...this.unconfirmed]) {
+      if (this.stopping) return;
+      try {
+        const room = await this.pexip.findConferenceByName(name);
+        if (room && room.tag === '') {
+          await this.pexip.deleteConference(room.id);
+          this.logger.warn(
+            { room: name, id: room.id },
+            'deleted a pool room whose create had no clear answer',
+          );
+        }
+      } catch (error) {
+        this.logger.warn(
+          { err: error, rooms: this.unconfirmed.size },
+          'pool rooms of unclear creates not checked yet; trying again on the next top-up',
+        );
+        return;
+      }
+      this.unconfirmed.delete(name);
     }
   }
 

@@ -32,11 +32,16 @@ export class RoomFactory {
    * Creates one room.
    *
    * @param tag tag to set at once (on-demand rooms) or '' (pool rooms).
+   * @param name the room's name; a fresh random one unless the caller needs
+   *   to know it even when the create fails.
    * @throws PexipError when Pexip refuses or fails; a half-made room (the
    *   automatic participant failed) is deleted again before the throw.
    */
-  async create(tag: string, purpose: RoomPurpose): Promise<NewRoom> {
-    const name = newRoomName();
+  async create(
+    tag: string,
+    purpose: RoomPurpose,
+    name: string = newRoomName(),
+  ): Promise<NewRoom> {
     const { pin, guestPin } = newPins(
       this.config.pool.hostPinLength,
       this.config.pool.guestPinLength,
@@ -92,12 +97,14 @@ export class RoomFactory {
         { err: error, room: name, id },
         'automatic participant not created; deleting the half-made room',
       );
-      await this.pexip.deleteConference(id).catch((cleanupError) =>
-        this.logger.error(
-          { err: cleanupError, room: name, id },
-          'half-made room could not be deleted; remove it by hand',
-        ),
-      );
+      await this.pexip
+        .deleteConference(id)
+        .catch((cleanupError) =>
+          this.logger.error(
+            { err: cleanupError, room: name, id },
+            'half-made room could not be deleted; remove it by hand',
+          ),
+        );
       throw error;
     }
   }
