@@ -248,6 +248,44 @@ describe('when Pexip misbehaves', () => {
       await rig.call('DELETE', '/room?confirm=true');
     });
 
+    it('deletes, at the next top-up, a pool room that Pexip created while neither the POST nor the look-up after it was answered', async () => {
+      await rig.pexip.control.faults({
+        method: 'POST',
+        hang: true,
+        after_commit: true,
+      });
+      await rig.pexip.control.faults({
+        method: 'GET',
+        path_prefix: `${CONFERENCES}?name=`,
+        hang: true,
+        times: 2,
+      });
+      const settledPool = () =>
+        waitFor(
+          async () => (await rig.call('GET', '/room/pool')).body,
+          (state) => state.creating === 0,
+          'the pool create settled',
+        );
+
+      await rig.call('POST', '/room/bulk-create?count=1');
+      // The room exists, untagged, and the pool does not know of it.
+      expect(await settledPool()).toMatchObject({ available: 0, ripening: 0 });
+      const [orphan] = await rig.pexipRooms();
+      expect(orphan?.tag).toBe('');
+
+      await rig.call('POST', '/room/bulk-create?count=1');
+      await waitFor(
+        async () => (await rig.call('GET', '/room/pool')).body,
+        (state) => state.creating === 0 && state.available === 1,
+        'the next pool room queued',
+      );
+
+      const rooms = (await rig.pexipRooms()).map((room) => room.name);
+      expect(rooms).toHaveLength(1);
+      expect(rooms).not.toContain(orphan.name);
+      await rig.call('DELETE', '/room?confirm=true');
+    });
+
     it('answers 502 to a PATCH that Pexip applied before failing with 500, does not repeat it, and a repeat of the PATCH succeeds', async () => {
       const room = await seedAndForget();
       await rig.pexip.control.faults({
