@@ -125,6 +125,56 @@ describe('SqliteQueueStore', () => {
     expect(await store.delete(POOL_QUEUE, message)).toBe(true);
   });
 
+  it('applies changes asked for in one turn in the order asked', async () => {
+    await store.send(POOL_QUEUE, 'a');
+    const [a] = await store.receive(POOL_QUEUE, 1, 60);
+
+    const [, , deleted, again, taken] = await Promise.all([
+      store.send(POOL_QUEUE, 'b'),
+      store.send(POOL_QUEUE, 'c'),
+      store.delete(POOL_QUEUE, a),
+      store.delete(POOL_QUEUE, a),
+      store.receive(POOL_QUEUE, 5, 60),
+    ]);
+
+    expect(deleted).toBe(true);
+    expect(again).toBe(false);
+    expect(taken.map((m) => m.text)).toEqual(['b', 'c']);
+  });
+
+  it('keeps the other changes of a turn when one of them fails', async () => {
+    const results = await Promise.allSettled([
+      store.send(POOL_QUEUE, 'before'),
+      // A body SQLite refuses (NOT NULL) stands for any failing change.
+      store.send(POOL_QUEUE, null as unknown as string),
+      store.send(POOL_QUEUE, 'after'),
+    ]);
+
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    const kept = await store.receive(POOL_QUEUE, 5, 60);
+    expect(kept.map((m) => m.text)).toEqual(['before', 'after']);
+  });
+
+  it('commits changes still waiting when it is closed', async () => {
+    const path = join(dir, 'close.db');
+    const fileStore = new SqliteQueueStore({ path });
+    await fileStore.init();
+
+    const sent = fileStore.send(POOL_QUEUE, 'last-words');
+    await fileStore.close();
+    await sent;
+
+    const reopened = new SqliteQueueStore({ path });
+    await reopened.init();
+    const [message] = await reopened.receive(POOL_QUEUE, 1, 60);
+    await reopened.close();
+    expect(message.text).toBe('last-words');
+  });
+
   it('rejects every call before init and after close, naming the fix', async () => {
     const closed = new SqliteQueueStore({ path: ':memory:' });
 
