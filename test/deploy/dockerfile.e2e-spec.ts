@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { startJwksServer, JwksServer } from '../support/jwks-server';
 import { startTestSimulator, TestSimulator } from '../support/simulator';
@@ -33,6 +34,11 @@ const ignorePatterns = dockerignorePatterns(
 );
 const stages = parseDockerfile(dockerfile);
 const [buildStage, runtimeStage] = stages;
+
+/** Paths the build stage copies from the build context. */
+const copiedFromContext = instructionsOf(buildStage, 'COPY')
+  .filter((i) => !i.args.startsWith('--from'))
+  .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
 
 const runs = (stage: DockerStage) =>
   instructionsOf(stage, 'RUN').map((i) => i.args);
@@ -114,10 +120,6 @@ describe('Dockerfile', () => {
   });
 
   it('sends the daemon everything the build copies, and no secrets or local builds', () => {
-    const copiedFromContext = instructionsOf(buildStage, 'COPY')
-      .filter((i) => !i.args.startsWith('--from'))
-      .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
-
     for (const path of copiedFromContext) {
       expect({ path, exists: existsSync(join(REPO_ROOT, path)) }).toEqual({
         path,
@@ -191,7 +193,7 @@ describe('the image, run without Docker', () => {
     port = await freePort();
     pexip = await startTestSimulator();
     issuer = await startJwksServer();
-    build = await buildLikeTheImage();
+    build = await buildLikeTheImage(copiedFromContext, ignorePatterns);
   }, 180_000);
 
   afterAll(async () => {
@@ -205,6 +207,26 @@ describe('the image, run without Docker', () => {
     expect(existsSync(join(build.root, 'dist', 'simulator', 'main.js'))).toBe(
       true,
     );
+  });
+
+  it('needs at run time only production dependencies, the ones `npm prune --omit=dev` keeps', () => {
+    const { dependencies } = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'),
+    ) as { dependencies: Record<string, string> };
+    const required = new Set<string>();
+    for (const file of javascriptFiles(join(build.root, 'dist'))) {
+      for (const [, name] of readFileSync(file, 'utf8').matchAll(
+        /require\("([^".][^"]*)"\)/g,
+      )) {
+        required.add(packageName(name));
+      }
+    }
+
+    const missing = [...required].filter(
+      (name) => !isBuiltin(name) && !(name in dependencies),
+    );
+    expect(required.size).toBeGreaterThan(0);
+    expect(missing).toEqual([]);
   });
 
   it('fails its health check while nothing answers', async () => {
@@ -241,3 +263,16 @@ describe('the image, run without Docker', () => {
     expect(service!.output()).toContain('shut down cleanly');
   });
 });
+
+/** Every `.js` file under a folder. */
+function javascriptFiles(folder: string): string[] {
+  return readdirSync(folder, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.js'))
+    .map((file) => join(folder, file));
+}
+
+/** `@nestjs/core/x` → `@nestjs/core`; `lodash/fp` → `lodash`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}

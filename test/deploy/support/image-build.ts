@@ -1,7 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
+import { isIgnored } from './dockerfile-parser';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 
@@ -16,43 +17,39 @@ export interface ImageLikeBuild {
 }
 
 /**
- * Compiles the project as the image's `npm run build` does (`nest build`
- * with tsconfig.build.json), into a fresh folder under test-output/ so the
- * developer's own dist/ is left alone. The folder is inside the repository
- * so Node finds node_modules from it, as it does in the image's /app.
+ * Builds the project as the image's build stage does: copies into a fresh
+ * folder only the paths the Dockerfile copies from the build context,
+ * minus what `.dockerignore` keeps out, and runs `nest build` there (the
+ * image's `npm run build`). A source that imports a file the image never
+ * receives fails here as it would in `docker build`.
+ *
+ * The folder is under test-output/, inside the repository, so Node and
+ * TypeScript find node_modules from it as they find the image's own.
  *
  * @throws Error with the compiler's output when the build fails.
  */
-export async function buildLikeTheImage(): Promise<ImageLikeBuild> {
+export async function buildLikeTheImage(
+  copiedPaths: readonly string[],
+  ignorePatterns: readonly string[],
+): Promise<ImageLikeBuild> {
   const outputs = join(REPO_ROOT, 'test-output');
   mkdirSync(outputs, { recursive: true });
   const root = mkdtempSync(join(outputs, 'image-'));
-
-  // Same options as tsconfig.build.json, only the output moved; no
-  // incremental state, so nothing is shared with a developer's build.
-  const tsconfig = join(root, 'tsconfig.json');
-  writeFileSync(
-    tsconfig,
-    JSON.stringify({
-      extends: relative(root, join(REPO_ROOT, 'tsconfig.build.json')),
-      compilerOptions: {
-        outDir: './dist',
-        incremental: false,
-        tsBuildInfoFile: null,
-      },
-    }),
-  );
-
-  const build = spawn(
-    process.execPath,
-    [NEST_CLI, 'build', '-p', relative(REPO_ROOT, tsconfig)],
-    {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const { code, output } = await exited(build, BUILD_TIMEOUT_MS);
   const remove = () => rmSync(root, { recursive: true, force: true });
+
+  for (const path of copiedPaths) {
+    cpSync(join(REPO_ROOT, path), join(root, path), {
+      recursive: true,
+      filter: (source) =>
+        !isIgnored(ignorePatterns, relative(REPO_ROOT, source)),
+    });
+  }
+
+  const build = spawn(process.execPath, [NEST_CLI, 'build'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const { code, output } = await exited(build, BUILD_TIMEOUT_MS);
   if (code !== 0) {
     remove();
     throw new Error(`nest build failed (exit ${code}):\n${output}`);
