@@ -56,7 +56,11 @@ function one(objects: Manifest[], kind: string): Manifest {
 const deployment = one(baseObjects, 'Deployment');
 const configMap = one(baseObjects, 'ConfigMap');
 const secret = one(baseObjects, 'Secret');
-const service = one(baseObjects, 'Service');
+const services = baseObjects.filter((object) => object.kind === 'Service');
+const service = services.find((s) => s.metadata.name === 'maxconf')!;
+const eventService = services.find(
+  (s) => s.metadata.name === 'maxconf-events',
+)!;
 const budget = one(baseObjects, 'PodDisruptionBudget');
 const pod = deployment.spec.template.spec;
 const container = pod.containers[0];
@@ -69,7 +73,7 @@ function mebibytes(quantity: string): number {
 }
 
 describe('Kubernetes base manifests', () => {
-  it('hold a Deployment, Service, ConfigMap, Secret and PodDisruptionBudget, all listed in the kustomization', () => {
+  it('hold a Deployment, two Services, ConfigMap, Secret and PodDisruptionBudget, all listed in the kustomization', () => {
     const files = readdirSync(BASE).filter(
       (file) => file.endsWith('.yaml') && file !== 'kustomization.yaml',
     );
@@ -80,6 +84,7 @@ describe('Kubernetes base manifests', () => {
       'Deployment',
       'PodDisruptionBudget',
       'Secret',
+      'Service',
       'Service',
     ]);
   });
@@ -196,6 +201,14 @@ describe('Kubernetes base manifests', () => {
     expect(config.nodeEnv).toBe('production');
     expect(config.auth.mode).toBe('jwt');
     expect(config.queue.backend).toBe('azure');
+  });
+
+  it('keep a Service for the event sink that also reaches pods that are not ready', () => {
+    // Readiness follows Pexip; events must still arrive while it is down.
+    expect(eventService.spec.publishNotReadyAddresses).toBe(true);
+    expect(service.spec.publishNotReadyAddresses).toBeUndefined();
+    expect(eventService.spec.selector).toEqual(service.spec.selector);
+    expect(eventService.spec.ports[0].targetPort).toBe('http');
   });
 
   it('route the Service and the disruption budget to the pods of the Deployment', () => {
