@@ -46,10 +46,15 @@ export interface SoakOptions {
 export interface MemoryFigures {
   samples: number;
   firstMb: number;
-  /** The sample a fifth of the way in, once start-up has settled. */
-  settledMb: number;
   lastMb: number;
   maxMb: number;
+  /**
+   * Lowest sample between a tenth and half of the run, and in its last
+   * third. Garbage collection makes the samples saw up and down; a leak
+   * raises the floor they fall back to.
+   */
+  earlyFloorMb: number;
+  lateFloorMb: number;
 }
 
 export interface SoakReport {
@@ -62,6 +67,8 @@ export interface SoakReport {
   answers: Record<string, number>;
   /** Answers outside what the contract allows for that operation. */
   unexpected: string[];
+  /** The service's log lines about each room in `unexpected`. */
+  unexpectedContext: Record<string, string[]>;
   /** Simulated calls, and the event-sink posts their nodes made. */
   calls: number;
   sinkPosts: number;
@@ -242,40 +249,62 @@ async function soak(
     return { status: response.status, nodes: nodes.length };
   };
 
+  /**
+   * A held room that no other worker is using: one client acts on one room
+   * at a time, so a 404 on a held room is the service's fault, never a
+   * race between two clients.
+   */
+  const busy = new Set<string>();
+  const useHeld = async (work: (name: string) => Promise<void>) => {
+    const name = pick([...held.keys()].filter((n) => !busy.has(n)));
+    if (name === undefined) return operations.create();
+    busy.add(name);
+    try {
+      await work(name);
+    } finally {
+      busy.delete(name);
+    }
+  };
+
   const operations: Record<string, () => Promise<void>> = {
     create: () => create(uuiFor('id', `soak-${callSeq++}-${context.seed}`)),
-    get: async () => {
-      const name = pick([...held.keys()]);
-      const answer = await call('GET', `/room/${encodeURIComponent(name)}`);
-      record('get', answer.status, name);
-    },
-    patch: async () => {
-      const name = pick([...held.keys()]);
-      const answer = await call('PATCH', `/room/${encodeURIComponent(name)}`, {
-        description: `soak ${callSeq++}`,
-      });
-      record('patch', answer.status, name);
-    },
-    delete: async () => {
-      const name = pick([...held.keys()]);
-      held.delete(name);
-      const answer = await call('DELETE', `/room/${encodeURIComponent(name)}`);
-      record('delete', answer.status, name);
-      if (answer.status !== 204) doubtful.add(name);
-    },
-    end: async () => {
-      const name = pick([...held.keys()]);
-      held.delete(name);
-      callSeq++;
-      const ended = await endCall(name, 200 + Math.floor(random() * 1_300));
-      requests.call = (requests.call ?? 0) + 1;
-      if (ended.status !== 202) {
-        unexpected.push(`call ${ended.status} ${name}: the room vanished`);
-        return;
-      }
-      calls++;
-      sinkPosts += 2 * ended.nodes;
-    },
+    get: () =>
+      useHeld(async (name) => {
+        const answer = await call('GET', `/room/${encodeURIComponent(name)}`);
+        record('get', answer.status, name);
+      }),
+    patch: () =>
+      useHeld(async (name) => {
+        const answer = await call(
+          'PATCH',
+          `/room/${encodeURIComponent(name)}`,
+          { description: `soak ${callSeq++}` },
+        );
+        record('patch', answer.status, name);
+      }),
+    delete: () =>
+      useHeld(async (name) => {
+        held.delete(name);
+        const answer = await call(
+          'DELETE',
+          `/room/${encodeURIComponent(name)}`,
+        );
+        record('delete', answer.status, name);
+        if (answer.status !== 204) doubtful.add(name);
+      }),
+    end: () =>
+      useHeld(async (name) => {
+        held.delete(name);
+        callSeq++;
+        const ended = await endCall(name, 200 + Math.floor(random() * 1_300));
+        requests.call = (requests.call ?? 0) + 1;
+        if (ended.status !== 202) {
+          unexpected.push(`call ${ended.status} ${name}: the room vanished`);
+          return;
+        }
+        calls++;
+        sinkPosts += 2 * ended.nodes;
+      }),
   };
 
   const chooseOperation = (): string => {
@@ -356,7 +385,7 @@ async function soak(
       if (rss !== undefined) rssSamples.push(rss);
       const heap = await heapUsedBytes(service.url);
       if (heap !== undefined) heapSamples.push(heap);
-      await sleep(Math.min(5_000, context.durationMs / 20));
+      await sleep(Math.min(5_000, context.durationMs / 30));
     }
   };
 
@@ -425,6 +454,18 @@ async function soak(
     }
   }
 
+  // What the service logged about each room that got an unexpected answer.
+  const unexpectedContext: Record<string, string[]> = {};
+  for (const entry of unexpected) {
+    const room = entry.split(' ')[2];
+    if (!room || unexpectedContext[room]) continue;
+    unexpectedContext[room] = service
+      .stdout()
+      .split('\n')
+      .filter((line) => line.includes(room))
+      .slice(0, 30);
+  }
+
   const report: SoakReport = {
     durationMs: context.durationMs,
     seed: context.seed,
@@ -432,6 +473,7 @@ async function soak(
     requestsTotal: sumOf(requests),
     answers,
     unexpected,
+    unexpectedContext,
     calls,
     sinkPosts,
     faults,
@@ -474,24 +516,48 @@ function judge(report: SoakReport, settled: boolean): string[] {
   if (/unhandled|uncaught/i.test(report.stderr)) {
     failures.push('the service reported an unhandled error');
   }
-  // Flat: once settled, resident memory may wander but not climb.
-  if (report.rss.lastMb > 1.5 * report.rss.settledMb) {
+  if (!isFlat(report.rss)) {
     failures.push(
-      `resident memory grew from ${report.rss.settledMb} MB to ${report.rss.lastMb} MB`,
+      `resident memory climbed: its floor went from ${report.rss.earlyFloorMb} MB to ${report.rss.lateFloorMb} MB`,
     );
   }
   return failures;
 }
 
+/**
+ * Flat: the floor of the last third is within a quarter (plus 16 MB of
+ * allocator noise) of the floor after start-up.
+ */
+export function isFlat(memory: MemoryFigures): boolean {
+  return memory.lateFloorMb <= 1.25 * memory.earlyFloorMb + 16;
+}
+
 function memoryFigures(samples: number[]): MemoryFigures {
-  const mb = (bytes: number | undefined) =>
-    Math.round(((bytes ?? 0) / MB) * 10) / 10;
+  const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
+  const floor = (from: number, to: number) => {
+    const part = samples.slice(
+      Math.floor(samples.length * from),
+      Math.max(Math.ceil(samples.length * to), 1),
+    );
+    return mb(Math.min(...part));
+  };
+  if (samples.length === 0) {
+    return {
+      samples: 0,
+      firstMb: 0,
+      lastMb: 0,
+      maxMb: 0,
+      earlyFloorMb: 0,
+      lateFloorMb: 0,
+    };
+  }
   return {
     samples: samples.length,
     firstMb: mb(samples[0]),
-    settledMb: mb(samples[Math.floor(samples.length / 5)]),
     lastMb: mb(samples[samples.length - 1]),
-    maxMb: mb(Math.max(0, ...samples)),
+    maxMb: mb(Math.max(...samples)),
+    earlyFloorMb: floor(0.1, 0.5),
+    lateFloorMb: floor(2 / 3, 1),
   };
 }
 
