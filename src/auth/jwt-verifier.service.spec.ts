@@ -87,6 +87,25 @@ describe('JwtVerifier', () => {
     ]);
   });
 
+  it('refuses a token it accepted once as soon as the token expires', async () => {
+    const strict = verifier({ AUTH_CLOCK_SKEW_SECONDS: '0' });
+    const expiresAt = Math.floor(Date.now() / 1000) + 2;
+    const token = await issuer.signToken({ exp: expiresAt });
+    await expect(strict.verify(token)).resolves.toMatchObject({
+      sub: 'client-app',
+    });
+
+    // Wait until the expiry second is past; accepted tokens are remembered,
+    // but never beyond it.
+    await new Promise((resolve) =>
+      setTimeout(resolve, expiresAt * 1000 - Date.now() + 100),
+    );
+
+    await expect(strict.verify(token)).rejects.toThrow(
+      'The token has expired.',
+    );
+  });
+
   it('refuses to start with an HMAC algorithm in the allow-list', () => {
     expect(() => verifier({ AUTH_ALGORITHMS: 'RS256,HS256' })).toThrow(
       'AUTH_ALGORITHMS: HS256 cannot be checked against the public keys of a JWKS',
