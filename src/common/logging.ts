@@ -56,9 +56,10 @@ export function loggerParams(
       ],
       censor: '[redacted]',
     },
+    // A failed request is logged at error level once, by the exception
+    // filter, with its cause; the access line for it is a warning.
     customLogLevel: (_req, res, error) => {
-      if (error || res.statusCode >= 500) return 'error';
-      if (res.statusCode >= 400) return 'warn';
+      if (error || res.statusCode >= 400) return 'warn';
       return 'info';
     },
     autoLogging: {

@@ -2,7 +2,7 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
-  OnApplicationShutdown,
+  OnModuleDestroy,
 } from '@nestjs/common';
 import {
   collectDefaultMetrics,
@@ -31,9 +31,7 @@ export type CollectorOutcome = 'deleted' | 'dropped' | 'deferred' | 'failed';
  * applications in one process (as in the tests) never share counters.
  */
 @Injectable()
-export class MetricsService
-  implements OnApplicationBootstrap, OnApplicationShutdown
-{
+export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   readonly registry = new Registry();
   private readonly logger = new Logger(MetricsService.name);
   private poolSource?: PoolGaugeSource;
@@ -152,7 +150,8 @@ export class MetricsService
     }
   }
 
-  onApplicationShutdown(): void {
+  /** Stopped first, before the queue store it reads is closed. */
+  onModuleDestroy(): void {
     clearInterval(this.summaryTimer);
   }
 
