@@ -10,6 +10,7 @@ import {
   maskedConfig,
 } from './config/app-config';
 import { ShutdownState } from './health/shutdown-state';
+import { POOL_QUEUE, QUEUE_STORE, QueueStore } from './queue/queue.port';
 import { callBudgetMs } from './pexip/pexip-retry.policy';
 
 const EXAMPLE_UUI = '6964264d54497a4e4455324c4463324e54517a4d67;encoding=hex';
@@ -46,6 +47,11 @@ async function bootstrap(): Promise<void> {
 
   const app = await createApp(config);
   const logger = new Logger('Bootstrap');
+  if (simulator) {
+    // The embedded simulator starts empty every time, so pool rooms kept
+    // in the queue file from an earlier run point at nothing.
+    await app.get<QueueStore>(QUEUE_STORE).clear(POOL_QUEUE);
+  }
   await app.listen(config.port, config.host);
 
   logger.log({ config: maskedConfig(config) }, 'effective configuration');
@@ -56,7 +62,7 @@ async function bootstrap(): Promise<void> {
   }
   const base = `http://localhost:${config.port}`;
   logger.log(
-    `MaxConf listening on ${base} — API documentation at ${base}/docs`,
+    `MaxConf listening on ${config.host}:${config.port} — API documentation at ${base}/docs`,
   );
   logger.log(`Try: curl -X POST '${base}/room/create?uuiData=${EXAMPLE_UUI}'`);
 

@@ -204,3 +204,34 @@ describe('loadConfig, further', () => {
     expect(loadConfig({}).trustProxy).toBe('loopback, linklocal, uniquelocal');
   });
 });
+
+describe('loadConfig, start-up problems in one message', () => {
+  it('names a bad private key beside missing production settings', () => {
+    const names = problemsOf({
+      NODE_ENV: 'production',
+      PEXIP_CLIENT_ID: 'client',
+      PEXIP_PRIVATE_KEY: 'not-a-pem',
+    }).map((p) => p.split(':')[0]);
+
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'PEXIP_PRIVATE_KEY',
+        'PEXIP_URL',
+        'EVENT_SINK_USERNAME',
+      ]),
+    );
+  });
+
+  it('listens on loopback only when no token is checked, unless told otherwise', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(
+      loadConfig({
+        AUTH_MODE: 'jwt',
+        AUTH_JWKS_URL: 'https://login.example.org/keys',
+        AUTH_ISSUER: 'issuer',
+        AUTH_AUDIENCE: 'audience',
+      }).host,
+    ).toBe('0.0.0.0');
+  });
+});

@@ -133,41 +133,34 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const authMode = chosenAuthMode(env, production);
   problems.push(...crossFieldProblems(env, authMode, production));
 
+  const caFile = text(env, 'PEXIP_CA_FILE');
+  let caPem: string | undefined;
+  if (caFile) {
+    try {
+      caPem = readFileSync(caFile, 'utf8');
+    } catch (error) {
+      problems.push(
+        `PEXIP_CA_FILE: cannot read ${caFile} (${(error as Error).message})`,
+      );
+    }
+  }
+
+  const privateKey = text(env, 'PEXIP_PRIVATE_KEY');
+  const privateKeyPem = privateKey ? decodePem(privateKey) : undefined;
+  if (privateKey && !privateKeyPem) {
+    problems.push(
+      'PEXIP_PRIVATE_KEY: must be a PEM private key or the base64 of one',
+    );
+  }
+
   if (!parsed.success || problems.length > 0) {
     throw new ConfigError(problems);
   }
   const raw = parsed.data;
 
-  let caPem: string | undefined;
-  if (raw.PEXIP_CA_FILE) {
-    try {
-      caPem = readFileSync(raw.PEXIP_CA_FILE, 'utf8');
-    } catch (error) {
-      problems.push(
-        `PEXIP_CA_FILE: cannot read ${raw.PEXIP_CA_FILE} (${
-          (error as Error).message
-        })`,
-      );
-    }
-  }
-
-  let privateKeyPem: string | undefined;
-  if (raw.PEXIP_PRIVATE_KEY) {
-    privateKeyPem = decodePem(raw.PEXIP_PRIVATE_KEY);
-    if (!privateKeyPem) {
-      problems.push(
-        'PEXIP_PRIVATE_KEY: must be a PEM private key or the base64 of one',
-      );
-    }
-  }
-
-  if (problems.length > 0) {
-    throw new ConfigError(problems);
-  }
-
   return {
     port: raw.PORT,
-    host: raw.HOST,
+    host: raw.HOST ?? (authMode === 'none' ? '127.0.0.1' : '0.0.0.0'),
     nodeEnv: raw.NODE_ENV,
     logLevel: raw.LOG_LEVEL,
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,

@@ -48,7 +48,9 @@ export const envSchema = z.object({
   PORT: integer(0, 65535)
     .default(3000)
     .describe('HTTP port the API listens on.'),
-  HOST: z.string().default('0.0.0.0').describe('Address the API binds to.'),
+  HOST: optionalText().describe(
+    'Address the API binds to. Default: `0.0.0.0` (every interface) when bearer tokens are checked; `127.0.0.1` when AUTH_MODE=none, so an unauthenticated API is not open to the network by accident.',
+  ),
   NODE_ENV: z
     .enum(['development', 'production', 'test'])
     .default('development')
