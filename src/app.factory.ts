@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { bodyParsers } from './common/body-parsers';
+import { answerClientErrorsAsProblems } from './common/client-errors';
 import { RequestValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { serveOpenApi } from './openapi';
@@ -64,6 +65,7 @@ export async function createApp(
   });
 
   app.useGlobalPipes(new RequestValidationPipe());
+  answerClientErrorsAsProblems(app.getHttpServer());
   serveOpenApi(app);
   return app;
 }

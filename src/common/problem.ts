@@ -14,6 +14,7 @@ export const ProblemType = {
   forbidden: `${TYPE_BASE}forbidden`,
   rateLimited: `${TYPE_BASE}rate-limited`,
   payloadTooLarge: `${TYPE_BASE}payload-too-large`,
+  unsupportedMediaType: `${TYPE_BASE}unsupported-media-type`,
   pexipRejected: `${TYPE_BASE}pexip-rejected`,
   pexipUnavailable: `${TYPE_BASE}pexip-unavailable`,
   pexipTimeout: `${TYPE_BASE}pexip-timeout`,
@@ -73,6 +74,8 @@ export function typeForStatus(status: number): string {
       return ProblemType.notFound;
     case 413:
       return ProblemType.payloadTooLarge;
+    case 415:
+      return ProblemType.unsupportedMediaType;
     case 429:
       return ProblemType.rateLimited;
     case 502:

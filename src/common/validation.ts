@@ -19,7 +19,7 @@ export function validationErrorsByField(
   for (const error of errors) {
     const field = parent ? `${parent}.${error.property}` : error.property;
     if (error.constraints) {
-      byField[field] = Object.values(error.constraints);
+      byField[field] = [...new Set(Object.values(error.constraints))];
     }
     if (error.children?.length) {
       Object.assign(byField, validationErrorsByField(error.children, field));
@@ -41,9 +41,36 @@ export class RequestValidationPipe implements PipeTransform {
   private readonly lenient = validationPipe(false);
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
-    return metadata.type === 'body'
-      ? this.strict.transform(value, metadata)
-      : this.lenient.transform(value, metadata);
+    if (metadata.type !== 'body') {
+      return this.lenient.transform(value, metadata);
+    }
+    refuseObjectMachinery(value);
+    return this.strict.transform(value, metadata);
+  }
+}
+
+/**
+ * Keys that name JavaScript's object machinery are never fields of ours.
+ * The validation pipe strips `__proto__` silently and lets `constructor`
+ * through to the instance it builds, so they are refused here, by name.
+ */
+const RESERVED_KEYS = ['__proto__', 'constructor', 'prototype'];
+
+function refuseObjectMachinery(body: unknown): void {
+  if (typeof body !== 'object' || body === null) return;
+  const found = RESERVED_KEYS.filter((key) => Object.hasOwn(body, key));
+  if (found.length > 0) {
+    throw new ProblemException(
+      400,
+      'Invalid request',
+      `${found.join(', ')}: not a field of this request`,
+      {
+        type: ProblemType.validation,
+        errors: Object.fromEntries(
+          found.map((key) => [key, [`property ${key} should not exist`]]),
+        ),
+      },
+    );
   }
 }
 
@@ -52,7 +79,8 @@ function validationPipe(forbidUnknown: boolean): ValidationPipe {
     whitelist: true,
     forbidNonWhitelisted: forbidUnknown,
     transform: true,
-    stopAtFirstError: false,
+    // One message per field: the first rule it breaks, not every rule.
+    stopAtFirstError: true,
     exceptionFactory: (errors) => {
       const byField = validationErrorsByField(errors);
       const fields = Object.keys(byField);

@@ -48,6 +48,8 @@ describe('parseUuiData', () => {
     ['an upper-case host', hex('ID&abc')],
     ['a host with a dot', hex('id.evil&abc')],
     ['a host longer than 63', hex(`${'a'.repeat(64)}&abc`)],
+    ['a host that is only a hyphen', hex('-&abc')],
+    ['a host ending in a hyphen', hex('id-&abc')],
     ['a video call id with a slash-dot path', hex('id&../../x')],
     ['a video call id with a query', hex('id&abc?x=1')],
     ['a second ampersand', hex('id&abc&def')],

@@ -28,7 +28,8 @@ export class UuiDataError extends Error {
 export const MAX_TAG_LENGTH = 250;
 
 const HEX = /^[0-9a-fA-F]+$/;
-const HOST = /^[a-z0-9-]{1,63}$/;
+// A DNS label: it becomes a host name in the tag URL.
+const HOST = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 // The identifiers are base64 or base64url, with optional padding.
 const VIDEO_CALL_ID = /^[A-Za-z0-9+/_-]+={0,2}$/;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
@@ -74,7 +75,7 @@ export function parseUuiData(value: string): UuiParts {
   }
   if (!HOST.test(host)) {
     throw new UuiDataError(
-      'uuiData host must be 1–63 characters of a-z, 0-9 and "-"',
+      'uuiData host must be 1–63 characters of a-z, 0-9 and "-", not starting or ending with "-"',
     );
   }
   if (!VIDEO_CALL_ID.test(videoCallId)) {

@@ -9,7 +9,8 @@ export class AliasResponseDto {
   readonly id: number;
 
   @ApiProperty({
-    description: 'The dial string; pool rooms have one alias equal to the name.',
+    description:
+      'The dial string; pool rooms have one alias equal to the name.',
     example: 'kQ3vN0b1c2d3e4f5g6h7iA',
   })
   readonly alias: string;

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
 
 /** Upper bound of one bulk create; the config may lower it. */
@@ -11,8 +11,14 @@ export class BulkCreateQueryDto {
     minimum: 1,
     maximum: BULK_CREATE_LIMIT,
     example: 20,
+    type: 'integer',
   })
-  @Type(() => Number)
+  // Plain decimal digits only: Number() would also read 0x10 and 1e1.
+  @Transform(({ value }) =>
+    typeof value === 'string' && /^[0-9]{1,6}$/.test(value)
+      ? Number(value)
+      : value,
+  )
   @IsInt({ message: 'count must be a whole number' })
   @Min(1)
   @Max(BULK_CREATE_LIMIT)

@@ -32,8 +32,7 @@ export class CreatedRoomResponseDto {
 
   @ApiProperty({
     description: 'URL tying the room to the identity check.',
-    example:
-      'https://id.gov.bc.ca/idcheck/protected/video/MTIzNDU2LDc2NTQzMg',
+    example: 'https://id.gov.bc.ca/idcheck/protected/video/MTIzNDU2LDc2NTQzMg',
   })
   readonly tag: string;
 

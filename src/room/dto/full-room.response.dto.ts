@@ -59,7 +59,8 @@ export class FullRoomResponseDto {
 
   @ApiPropertyOptional({
     nullable: true,
-    description: "Media encryption: besteffort, on, off, or '' for the global setting.",
+    description:
+      "Media encryption: besteffort, on, off, or '' for the global setting.",
   })
   readonly crypto_mode?: string | null;
 
@@ -72,16 +73,27 @@ export class FullRoomResponseDto {
   @ApiPropertyOptional({ nullable: true, example: 'one_main_seven_pips' })
   readonly host_view?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, description: 'kbps' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    description: 'kbps',
+  })
   readonly max_callrate_in?: number | null;
 
-  @ApiPropertyOptional({ nullable: true, description: 'kbps' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    description: 'kbps',
+  })
   readonly max_callrate_out?: number | null;
 
   @ApiPropertyOptional({ nullable: true })
   readonly mute_all_guests?: boolean | null;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+  })
   readonly participant_limit?: number | null;
 
   @ApiPropertyOptional({

@@ -67,6 +67,7 @@ export class UpdateRoomRequestDto {
   readonly description?: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 0,
     maximum: 1_000_000,
     nullable: true,
@@ -85,6 +86,7 @@ export class UpdateRoomRequestDto {
   readonly mute_all_guests?: boolean;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 128,
     maximum: 8192,
     nullable: true,
@@ -98,6 +100,7 @@ export class UpdateRoomRequestDto {
   readonly max_callrate_in?: number | null;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 128,
     maximum: 8192,
     nullable: true,
