@@ -363,6 +363,19 @@ describe('createConference', () => {
     ]);
   });
 
+  it('does not look the room up when the connection was refused, since the POST never left', async () => {
+    const pexip = await start({ PEXIP_MAX_RETRIES: '1' });
+    await server.close();
+
+    await expect(pexip.createConference(ROOM)).rejects.toBeInstanceOf(
+      PexipUnavailableError,
+    );
+    expect(logs.at('error')).toEqual([]);
+    expect(logs.at('warn')).toEqual([
+      expect.stringMatching(/before reaching Pexip; posting it again/),
+    ]);
+  });
+
   it('posts again after a timeout when the room is not there', async () => {
     // A budget of 1.5 s leaves room for the look-up and a second POST.
     const pexip = await start({ PEXIP_TIMEOUT_MS: '1000' });

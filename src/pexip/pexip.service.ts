@@ -52,7 +52,26 @@ interface CreateRecipe {
 type PostOutcome =
   | { kind: 'created'; id: number | undefined }
   | { kind: 'exists'; error: PexipRejectedError }
-  | { kind: 'unclear'; error: PexipError; retryAfter?: string };
+  | { kind: 'unclear'; error: PexipError; retryAfter?: string }
+  | { kind: 'not-sent'; error: PexipError; retryAfter?: undefined };
+
+/**
+ * Socket errors raised before a connection existed: the POST never reached
+ * Pexip, so there is nothing to look up before sending it again.
+ */
+const NOT_CONNECTED_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+  'EAI_AGAIN',
+]);
+
+function neverConnected(error: PexipError): boolean {
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && NOT_CONNECTED_CODES.has(code);
+}
 
 /**
  * Conferences and automatic participants on the Pexip management node, in
@@ -327,7 +346,10 @@ export class PexipService {
         return { id, adopted: false };
       }
 
-      const existing = await this.findAfter(recipe, outcome.error);
+      const existing =
+        outcome.kind === 'not-sent'
+          ? undefined
+          : await this.findAfter(recipe, outcome.error);
       if (existing !== undefined) {
         this.logger.warn(
           `Adopted ${recipe.what} (id ${existing}): it exists although the create failed (${outcome.error.message})`,
@@ -345,8 +367,12 @@ export class PexipService {
       ) {
         throw outcome.error;
       }
+      const why =
+        outcome.kind === 'not-sent'
+          ? 'before reaching Pexip'
+          : 'and it does not exist';
       this.logger.warn(
-        `Creating ${recipe.what} failed (${outcome.error.message}) and it does not exist; posting it again in ${delay} ms (retry ${post} of ${this.maxRetries})`,
+        `Creating ${recipe.what} failed (${outcome.error.message}) ${why}; posting it again in ${delay} ms (retry ${post} of ${this.maxRetries})`,
       );
       await sleep(delay);
     }
@@ -366,7 +392,10 @@ export class PexipService {
       });
     } catch (error) {
       // No answer at all: the request may still have been applied, unless
-      // it never left the queue.
+      // it never left the queue or no connection was ever made.
+      if (error instanceof PexipUnavailableError && neverConnected(error)) {
+        return { kind: 'not-sent', error };
+      }
       if (
         (error instanceof PexipTimeoutError &&
           !(error instanceof PexipQueueTimeoutError)) ||
