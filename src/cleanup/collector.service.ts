@@ -281,11 +281,14 @@ export class CollectorService
   }
 
   /**
-   * Long enough for a whole run (list pages, then the deletions at the
-   * Pexip concurrency), so a slow run never sees its own messages again.
+   * Long enough for an ordinary run (list pages, then the deletions at the
+   * Pexip concurrency), short enough that the messages of a run killed
+   * half-way come back within about a minute. A run that outlasts it only
+   * risks another replica deleting the same room again, which Pexip
+   * answers with a harmless 404.
    */
   private get leaseSeconds(): number {
     const budgetSeconds = callBudgetMs(this.config.pexip.timeoutMs) / 1000;
-    return Math.max(300, Math.ceil(4 * budgetSeconds));
+    return Math.max(60, Math.ceil(4 * budgetSeconds));
   }
 }

@@ -4,10 +4,23 @@
  * rejected → 400 with Pexip's field messages, timeout → 504, anything else
  * → 502. Each error keeps the original failure as its `cause`.
  */
+export interface PexipErrorOptions {
+  cause?: unknown;
+  /**
+   * A write got no clear answer and the look-up after it failed too: the
+   * object may or may not exist on Pexip.
+   */
+  outcomeUnknown?: boolean;
+}
+
 export class PexipError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** See `PexipErrorOptions.outcomeUnknown`; false unless said so. */
+  readonly outcomeUnknown: boolean;
+
+  constructor(message: string, options?: PexipErrorOptions) {
     super(message, options);
     this.name = new.target.name;
+    this.outcomeUnknown = options?.outcomeUnknown ?? false;
   }
 }
 
@@ -38,7 +51,7 @@ export class PexipUnavailableError extends PexipError {
     message: string,
     /** Status Pexip answered, when it answered at all. */
     readonly status?: number,
-    options?: { cause?: unknown },
+    options?: PexipErrorOptions,
   ) {
     super(message, options);
   }

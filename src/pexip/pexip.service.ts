@@ -444,12 +444,13 @@ export class PexipService {
       }
       const message = `Creating ${recipe.what} may or may not have taken effect: the POST failed (${postError.message}) and the look-up failed too (${error.message})`;
       this.logger.error(message);
+      const options = { cause: error, outcomeUnknown: true };
       throw error instanceof PexipTimeoutError
-        ? new PexipTimeoutError(message, { cause: error })
+        ? new PexipTimeoutError(message, options)
         : new PexipUnavailableError(
             message,
             error instanceof PexipUnavailableError ? error.status : undefined,
-            { cause: error },
+            options,
           );
     }
   }

@@ -10,22 +10,15 @@ import pLimit from 'p-limit';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { callBudgetMs } from '../pexip/pexip-retry.policy';
-import { PexipService } from '../pexip/pexip.service';
 import {
   POOL_QUEUE,
   QUEUE_STORE,
   QueueMessage,
   QueueStore,
 } from '../queue/queue.port';
-import { PexipRejectedError } from '../pexip/pexip.errors';
-import { NewRoom, RoomFactory } from './room-factory.service';
+import { PexipError } from '../pexip/pexip.errors';
+import { RoomFactory } from './room-factory.service';
 import { newRoomName } from './room-recipe';
-
-/**
- * Pool rooms of unclear creates remembered at most; a Pexip outage long
- * enough to fill this is logged, room by room, as it overflows.
- */
-const MAX_UNCONFIRMED = 100;
 
 /** A pool room taken by one create until it is handed out or put back. */
 export interface PoolLease {
@@ -49,6 +42,13 @@ export interface PoolState {
  * Each pool room is one message on the pool queue (its name), sent with an
  * initial invisibility equal to the ripening delay: the queue itself says
  * which rooms are ripe, and several replicas can share it.
+ *
+ * The message is sent before the room is made, not after. A room Pexip has
+ * but no queue knows of would never be handed out nor deleted; a message
+ * whose room never came to be costs one look-up when it surfaces, and the
+ * hand-out drops it. So a crash between the two steps, or a create whose
+ * outcome is unknown, leaves nothing behind; a create that definitely
+ * failed takes its message back at once.
  */
 @Injectable()
 export class PoolService
@@ -61,14 +61,11 @@ export class PoolService
   private timer?: NodeJS.Timeout;
   private stopping = false;
   private readonly background = new Set<Promise<unknown>>();
-  /** Pool rooms whose create may have taken effect unseen; see below. */
-  private readonly unconfirmed = new Set<string>();
 
   constructor(
     private readonly config: AppConfig,
     @Inject(QUEUE_STORE) private readonly queue: QueueStore,
     private readonly factory: RoomFactory,
-    private readonly pexip: PexipService,
     private readonly metrics: MetricsService,
   ) {
     metrics.setPoolSource(() => this.state());
@@ -213,22 +210,19 @@ export class PoolService
   bulkCreate(count: number): void {
     this.logger.log({ count }, 'bulk create started');
     void this.track(
-      this.removeUnconfirmed()
-        .then(() => this.createMany(count, this.config.pexip.maxConcurrency))
-        .then(({ created, failed }) =>
+      this.createMany(count, this.config.pexip.maxConcurrency).then(
+        ({ created, failed }) =>
           this.logger.log({ count, created, failed }, 'bulk create finished'),
-        ),
+      ),
     );
   }
 
   private async refillToTarget(): Promise<void> {
-    await this.removeUnconfirmed();
-
     let missing: number;
     try {
+      // Rooms being made are already on the queue, counted as ripening.
       const state = await this.state();
-      missing =
-        state.target - state.available - state.ripening - state.creating;
+      missing = state.target - state.available - state.ripening;
     } catch (error) {
       this.logger.warn(
         { err: error },
@@ -275,33 +269,43 @@ export class PoolService
     return { created, failed };
   }
 
-  /** Makes one room and puts it on the pool queue, hidden until ripe. */
+  /**
+   * Queues a new name, then makes its room. The entry stays hidden at
+   * least until the create must have ended, so no hand-out can take the
+   * name of a room still being made; once the room exists the entry's
+   * delay is set to the ripening delay. When Pexip definitely did not make
+   * the room, the entry is taken back; when the outcome is unknown it
+   * stays, and the hand-out finds out.
+   */
   private async createPoolRoom(): Promise<void> {
     this.creating++;
-    const name = newRoomName();
     try {
-      let room: NewRoom;
+      const name = newRoomName();
+      const started = Date.now();
+      const { ripenSeconds } = this.config.pool;
+      const intent = await this.queue.send(POOL_QUEUE, name, {
+        visibilityDelaySeconds: Math.max(ripenSeconds, this.createSeconds),
+      });
+
       try {
-        room = await this.factory.create('', 'pool', name);
+        await this.factory.create('', 'pool', name);
       } catch (error) {
-        if (!(error instanceof PexipRejectedError)) {
-          this.rememberUnconfirmed(name);
+        if (error instanceof PexipError && error.outcomeUnknown) {
+          this.logger.warn(
+            { err: error, room: name },
+            'pool room may or may not exist on Pexip; its queue entry stays for the hand-out to check',
+          );
+        } else {
+          await this.queue.delete(POOL_QUEUE, intent).catch(() => undefined);
         }
         throw error;
       }
-      try {
-        await this.queue.send(POOL_QUEUE, room.name, {
-          visibilityDelaySeconds: this.config.pool.ripenSeconds,
-        });
-      } catch (error) {
-        // A room on Pexip that no queue knows of would never be handed out
-        // nor collected; remove it rather than leak it.
-        this.logger.error(
-          { err: error, room: room.name },
-          'new pool room could not be queued; deleting it',
-        );
-        await this.pexip.deleteConference(room.id).catch(() => undefined);
-        throw error;
+
+      if (ripenSeconds < this.createSeconds) {
+        const elapsed = Math.floor((Date.now() - started) / 1000);
+        await this.queue
+          .release(POOL_QUEUE, intent, Math.max(0, ripenSeconds - elapsed))
+          .catch(() => undefined);
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'pool room not created');
@@ -312,49 +316,14 @@ export class PoolService
   }
 
   /**
-   * A create that got no clear answer, not even from the look-up after
-   * it, may have made the room: untagged and on no queue, nothing would
-   * ever hand it out or remove it. The name is kept, in memory, for
-   * `removeUnconfirmed`.
+   * The longest a pool room's creation can take: the room and its
+   * automatic participant, each a POST and possibly a look-up, each
+   * within one call budget.
    */
-  private rememberUnconfirmed(name: string): void {
-    if (this.unconfirmed.size >= MAX_UNCONFIRMED) {
-      const [oldest] = this.unconfirmed;
-      this.unconfirmed.delete(oldest);
-      this.logger.error(
-        { room: oldest },
-        'too many pool creates without a clear answer; this room may exist on Pexip unused: delete it by hand if so',
-      );
-    }
-    this.unconfirmed.add(name);
-  }
-
-  /**
-   * Looks up each pool room whose create got no clear answer, and deletes
-   * it if Pexip has it. Stops at the first failure, leaving the rest for
-   * the next top-up: Pexip is still failing.
-   */
-  private async removeUnconfirmed(): Promise<void> {
-    for (const name of [...this.unconfirmed]) {
-      if (this.stopping) return;
-      try {
-        const room = await this.pexip.findConferenceByName(name);
-        if (room && room.tag === '') {
-          await this.pexip.deleteConference(room.id);
-          this.logger.warn(
-            { room: name, id: room.id },
-            'deleted a pool room whose create had no clear answer',
-          );
-        }
-      } catch (error) {
-        this.logger.warn(
-          { err: error, rooms: this.unconfirmed.size },
-          'pool rooms of unclear creates not checked yet; trying again on the next top-up',
-        );
-        return;
-      }
-      this.unconfirmed.delete(name);
-    }
+  private get createSeconds(): number {
+    return (
+      Math.ceil((4 * callBudgetMs(this.config.pexip.timeoutMs)) / 1000) + 5
+    );
   }
 
   private track<T>(work: Promise<T>): Promise<T> {

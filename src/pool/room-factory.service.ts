@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
+import { PexipError } from '../pexip/pexip.errors';
 import { PexipService } from '../pexip/pexip.service';
 import { conferenceUri } from '../pexip/pexip.types';
 import { newPins, newRoomName } from './room-recipe';
@@ -34,8 +35,9 @@ export class RoomFactory {
    * @param tag tag to set at once (on-demand rooms) or '' (pool rooms).
    * @param name the room's name; a fresh random one unless the caller needs
    *   to know it even when the create fails.
-   * @throws PexipError when Pexip refuses or fails; a half-made room (the
-   *   automatic participant failed) is deleted again before the throw.
+   * @throws PexipError when Pexip refuses or fails (`outcomeUnknown` when
+   *   the room may exist nonetheless); a half-made room (the automatic
+   *   participant failed) is deleted again before the throw.
    */
   async create(
     tag: string,
@@ -105,7 +107,14 @@ export class RoomFactory {
             'half-made room could not be deleted; remove it by hand',
           ),
         );
-      throw error;
+      // Whatever became of the participant, the room itself is settled:
+      // deleted, or reported for removal by hand. It must not be used.
+      throw new PexipError(
+        `room ${name} was made without its automatic participant`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 }

@@ -142,18 +142,25 @@ export class AzureQueueStore implements QueueStore {
     queue: QueueName,
     text: string,
     options: { visibilityDelaySeconds?: number } = {},
-  ): Promise<void> {
+  ): Promise<QueueMessage> {
     const delaySeconds = options.visibilityDelaySeconds ?? 0;
     assertDelaySeconds('visibilityDelaySeconds', delaySeconds);
     const client = this.client(queue);
 
-    await this.call(`send to ${queue}`, (abortSignal) =>
+    const sent = await this.call(`send to ${queue}`, (abortSignal) =>
       client.sendMessage(encodeMessage(text, this.encoding), {
         visibilityTimeout: delaySeconds,
         messageTimeToLive: NEVER_EXPIRE,
         abortSignal,
       }),
     );
+    return {
+      id: sent.messageId,
+      popReceipt: sent.popReceipt,
+      text,
+      insertedOn: sent.insertedOn,
+      dequeueCount: 0,
+    };
   }
 
   /** Loops over the service's 32-message limit until `maxMessages` or dry. */

@@ -49,12 +49,14 @@ export interface QueueStore {
   /**
    * Adds a message; durable once the promise resolves.
    * @param options.visibilityDelaySeconds hide it this long first (default 0).
+   * @returns the message with a receipt that lets the sender delete it
+   *   again, even while it is still hidden (until someone receives it).
    */
   send(
     queue: QueueName,
     text: string,
     options?: { visibilityDelaySeconds?: number },
-  ): Promise<void>;
+  ): Promise<QueueMessage>;
 
   /**
    * Takes up to `maxMessages` visible messages, oldest first where the

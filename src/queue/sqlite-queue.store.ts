@@ -160,20 +160,22 @@ export class SqliteQueueStore implements QueueStore {
     queue: QueueName,
     text: string,
     options: { visibilityDelaySeconds?: number } = {},
-  ): Promise<void> {
+  ): Promise<QueueMessage> {
     const delaySeconds = options.visibilityDelaySeconds ?? 0;
     assertDelaySeconds('visibilityDelaySeconds', delaySeconds);
     const { send } = this.open();
 
     const now = this.now();
-    await this.change(() =>
-      send.run({
-        queue,
-        body: text,
-        now,
-        visibleAt: now + delaySeconds * 1000,
-      }),
+    const row = await this.change(
+      () =>
+        send.get({
+          queue,
+          body: text,
+          now,
+          visibleAt: now + delaySeconds * 1000,
+        }) as MessageRow,
     );
+    return toMessage(row);
   }
 
   async receive(
@@ -352,8 +354,10 @@ export class SqliteQueueStore implements QueueStore {
       db,
       commit,
       send: db.prepare(`
-        INSERT INTO queue_message (queue, body, inserted_at, visible_at)
-        VALUES (@queue, @body, @now, @visibleAt)
+        INSERT INTO queue_message
+          (queue, body, inserted_at, visible_at, pop_receipt)
+        VALUES (@queue, @body, @now, @visibleAt, ${NEW_RECEIPT})
+        RETURNING ${RETURNED_COLUMNS}
       `),
       receive,
       delete: db.prepare(`

@@ -56,6 +56,34 @@ export function queueStoreContract(openStore: () => Promise<QueueStore>): void {
     expect(message.insertedOn.getTime()).toBeLessThanOrEqual(after);
   });
 
+  it('lets the sender delete a message it sent, even while it is hidden', async () => {
+    const sent = await store.send(POOL_QUEUE, 'room-a', {
+      visibilityDelaySeconds: 60,
+    });
+
+    expect(sent).toEqual({
+      id: expect.any(String),
+      popReceipt: expect.any(String),
+      text: 'room-a',
+      insertedOn: expect.any(Date),
+      dequeueCount: 0,
+    });
+    expect(await store.delete(POOL_QUEUE, sent)).toBe(true);
+    expect(await store.counts(POOL_QUEUE)).toEqual({
+      visible: 0,
+      invisible: 0,
+    });
+  });
+
+  it("refuses the sender's receipt once someone has received the message", async () => {
+    const sent = await store.send(POOL_QUEUE, 'room-a');
+    const [received] = await store.receive(POOL_QUEUE, 1, 30);
+
+    expect(received.text).toBe('room-a');
+    expect(await store.delete(POOL_QUEUE, sent)).toBe(false);
+    expect(await store.delete(POOL_QUEUE, received)).toBe(true);
+  });
+
   it('forgets a message once it is deleted', async () => {
     await store.send(DELETION_QUEUE, 'room-a');
     const [message] = await store.receive(DELETION_QUEUE, 1, 30);

@@ -11,7 +11,7 @@ export class PoolStateResponseDto {
 
   @ApiProperty({
     description:
-      'Rooms waiting for Pexip to replicate them (or leased by a create in progress).',
+      'Rooms waiting for Pexip to replicate them, including rooms still being made and rooms leased by a create in progress.',
     example: 2,
   })
   readonly ripening: number;
@@ -20,7 +20,8 @@ export class PoolStateResponseDto {
   readonly target: number;
 
   @ApiProperty({
-    description: 'Rooms this instance is creating on Pexip right now.',
+    description:
+      'Rooms this instance is creating on Pexip right now (already counted in ripening).',
     example: 0,
   })
   readonly creating: number;

@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/app-config';
 import { openQueueStore } from '../../../src/queue/queue.module';
-import { DELETION_QUEUE, QueueStore } from '../../../src/queue/queue.port';
+import {
+  DELETION_QUEUE,
+  POOL_QUEUE,
+  QueueStore,
+} from '../../../src/queue/queue.port';
 import { SqliteQueueStore } from '../../../src/queue/sqlite-queue.store';
 import type { SeededRoom } from '../../support/simulator';
 import { startTestSimulator, TestSimulator } from '../../support/simulator';
@@ -158,6 +162,48 @@ export function durabilitySuite(name: QueueBackendName): void {
     });
     expect(missing).toEqual([]);
     await kill(second);
+  });
+
+  it('leaves no pool room on Pexip that the pool queue does not know when killed mid bulk create', async () => {
+    await store.clear(POOL_QUEUE);
+    await pexip.control.reset();
+    // Each create is slow, so many are in flight when the kill comes; the
+    // short timeout keeps the time a new entry stays hidden to seconds.
+    await pexip.control.latency(150);
+    const poolEnv = {
+      PEXIP_TIMEOUT_MS: '1000',
+      PEXIP_MAX_CONCURRENCY: '8',
+      POOL_RIPEN_SECONDS: '0',
+    };
+
+    const first = await start(poolEnv);
+    await fetch(`${first.url}/room/bulk-create?count=200`, { method: 'POST' });
+    await waitFor(
+      async () => (await pexipRoomNames(pexip)).length,
+      (count) => count >= 20,
+      'the bulk create to be under way',
+    );
+    await kill(first);
+    await pexip.control.latency(0);
+
+    // Entries of creates cut short come into view once the longest create
+    // would have ended: 4 call budgets of 1.5 s plus 5 s, so 11 s.
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    const queued = new Set<string>();
+    for (;;) {
+      const batch = await store.receive(POOL_QUEUE, 32, 300);
+      if (batch.length === 0) break;
+      batch.forEach((message) => queued.add(message.text));
+    }
+    const onPexip = await pexipRoomNames(pexip);
+    reportFigure(`crash during a bulk create (${name})`, {
+      roomsOnPexip: onPexip.length,
+      poolEntries: queued.size,
+      entriesWithoutRoom: [...queued].filter((n) => !onPexip.includes(n))
+        .length,
+    });
+    expect(onPexip.filter((room) => !queued.has(room))).toEqual([]);
+    await store.clear(POOL_QUEUE);
   });
 
   it('loses no deletion when killed during a collector run', async () => {
