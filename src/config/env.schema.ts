@@ -138,7 +138,7 @@ export const envSchema = z.object({
       'Tag written on a room handed out by `POST /room/create`; `{host}` and `{video_call_id}` come from `uuiData`.',
     ),
   UUI_ALLOWED_HOSTS: optionalText().describe(
-    'Comma-separated allow-list of `host` values in `uuiData`. Unset: any host matching `[a-z0-9-]{1,63}`.',
+    'Comma-separated allow-list of `host` values in `uuiData`. Unset: any host that is a DNS label (1–63 of a-z, 0-9 and `-`, not starting or ending with `-`).',
   ),
   PERSISTENT_ROOM_PREFIXES: z
     .string()
