@@ -2,7 +2,7 @@ import { AzuriteQueueService, startAzurite } from '../support/azurite';
 import { GenesysServer, startGenesysServer } from '../support/genesys-server';
 import { JwksServer, startJwksServer } from '../support/jwks-server';
 import { startTestSimulator, TestSimulator } from '../support/simulator';
-import { expectProblem } from '../room/support/room.harness';
+import { expectProblem } from '../support/problem';
 import {
   CONFERENCES,
   conferenceEnded,

@@ -1,11 +1,6 @@
-import {
-  EXAMPLE_UUI,
-  expectProblem,
-  RoomHarness,
-  startRoomHarness,
-  tagFor,
-  uuiFor,
-} from './support/room.harness';
+import { RoomHarness, startRoomHarness } from './support/room.harness';
+import { EXAMPLE_UUI, tagFor, uuiFor } from '../support/uui';
+import { expectProblem } from '../support/problem';
 
 /**
  * Every malformed uuiData is refused with 400 and a message naming it,

@@ -1,18 +1,13 @@
 import {
   ALIAS_KEYS,
-  CONFERENCES,
   CREATED_ROOM_KEYS,
-  EXAMPLE_TAG,
-  EXAMPLE_UUI,
   metricValue,
-  queryOf,
   RoomHarness,
   startRoomHarness,
-  tagFor,
-  uuiFor,
-  waitFor,
-  writesOf,
 } from './support/room.harness';
+import { CONFERENCES, queryOf, writesOf } from '../support/pexip-requests';
+import { EXAMPLE_TAG, EXAMPLE_UUI, tagFor, uuiFor } from '../support/uui';
+import { waitFor } from '../support/wait';
 
 /**
  * POST /room/create over real HTTP against the simulator: the answer's
@@ -136,7 +131,7 @@ describe('POST /room/create', () => {
       expect(writesOf(requests)).toEqual([]);
       // The tag look-up and the look-up of the pool room taken, side by side.
       expect(requests.map((request) => request.method)).toEqual(['GET', 'GET']);
-      const tagged = (await rig.pexipRooms()).filter(
+      const tagged = (await rig.pexip.rooms()).filter(
         (room) => room.tag === EXAMPLE_TAG,
       );
       expect(tagged.map((room) => room.name)).toEqual([first.body.name]);
@@ -379,7 +374,7 @@ describe('POST /room/create with a pool kept at its target', () => {
 
   it('creates a replacement pool room in the background after a hand-out', async () => {
     await waitFor(rig.pool, (s) => s.available === 2, 'the first top-up');
-    const before = new Set((await rig.pexipRooms()).map((room) => room.name));
+    const before = new Set((await rig.pexip.rooms()).map((room) => room.name));
 
     const answer = await rig.create(EXAMPLE_UUI);
 
@@ -396,7 +391,7 @@ describe('POST /room/create with a pool kept at its target', () => {
       target: 2,
       creating: 0,
     });
-    const rooms = await rig.pexipRooms();
+    const rooms = await rig.pexip.rooms();
     expect(rooms).toHaveLength(3);
     const replacement = rooms.filter((room) => !before.has(room.name));
     expect(replacement).toHaveLength(1);
@@ -432,7 +427,9 @@ describe('POST /room/create while the pool is still ripening', () => {
     const writes = writesOf(await rig.pexip.control.requests());
     expect(writes.map((write) => write.method)).toEqual(['POST']);
     expect(await rig.pool()).toMatchObject({ available: 0, ripening: 2 });
-    const untagged = (await rig.pexipRooms()).filter((room) => room.tag === '');
+    const untagged = (await rig.pexip.rooms()).filter(
+      (room) => room.tag === '',
+    );
     expect(untagged).toHaveLength(2);
     expect(untagged.map((room) => room.name)).not.toContain(answer.body.name);
     const warnings = rig.service.logs.filter(

@@ -1,13 +1,12 @@
 import {
-  CONFERENCES,
-  EXAMPLE_UUI,
-  expectProblem,
   POOL_STATE_KEYS,
   RoomHarness,
   startRoomHarness,
-  waitFor,
-  writesOf,
 } from './support/room.harness';
+import { CONFERENCES, writesOf } from '../support/pexip-requests';
+import { EXAMPLE_UUI } from '../support/uui';
+import { expectProblem } from '../support/problem';
+import { waitFor } from '../support/wait';
 
 /**
  * The operator's pool tools: bulk create, pool state, and delete-all with
@@ -55,7 +54,7 @@ describe('POST /room/bulk-create and GET /room/pool', () => {
       target: 0,
       creating: 0,
     });
-    const rooms = await rig.pexipRooms();
+    const rooms = await rig.pexip.rooms();
     expect(rooms).toHaveLength(4);
     for (const room of rooms) {
       expect(room).toMatchObject({
@@ -155,7 +154,7 @@ describe('pool rooms made with AUTO_DIAL_SIP_URI and other PIN lengths', () => {
   it('gives each room one automatic participant that dials the address with the room name', async () => {
     await rig.fillPool(2);
 
-    const rooms = await rig.pexipRooms();
+    const rooms = await rig.pexip.rooms();
     expect(rooms).toHaveLength(2);
     for (const room of rooms) {
       expect(room.pin).toMatch(/^\d{8}$/);
@@ -241,7 +240,7 @@ describe('the pool timer', () => {
       target: 2,
       creating: 0,
     });
-    expect(await rig.pexipRooms()).toHaveLength(2);
+    expect(await rig.pexip.rooms()).toHaveLength(2);
   });
 });
 
@@ -262,7 +261,7 @@ describe('DELETE /room with PERSISTENT_ROOM_PREFIXES set', () => {
     const answer = await rig.call('DELETE', '/room?confirm=true');
 
     expect(answer.body).toEqual({ deleted: 2, failed: [] });
-    const left = (await rig.pexipRooms()).map((room) => room.name).sort();
+    const left = (await rig.pexip.rooms()).map((room) => room.name).sort();
     expect(left).toEqual(['keep-1', 'lab_2']);
   });
 });
@@ -297,7 +296,7 @@ describe('DELETE /room', () => {
     expectProblem(answer, 400);
     expect(Object.keys(answer.body.errors)).toEqual(['confirm']);
     expect(await rig.pexip.control.requests()).toEqual([]);
-    expect(await rig.pexipRooms()).toHaveLength(6);
+    expect(await rig.pexip.rooms()).toHaveLength(6);
     expect(await rig.pool()).toMatchObject({ available: 3 });
   });
 
@@ -306,7 +305,7 @@ describe('DELETE /room', () => {
 
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ deleted: 4, failed: [] });
-    const left = (await rig.pexipRooms()).map((room) => room.name).sort();
+    const left = (await rig.pexip.rooms()).map((room) => room.name).sort();
     expect(left).toEqual(PERSISTENT);
     expect(await rig.pool()).toMatchObject({ available: 0, ripening: 0 });
     const deletes = writesOf(await rig.pexip.control.requests());
@@ -331,7 +330,7 @@ describe('DELETE /room', () => {
 
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ deleted: 3, failed: ['citizen-room'] });
-    const left = (await rig.pexipRooms()).map((room) => room.name).sort();
+    const left = (await rig.pexip.rooms()).map((room) => room.name).sort();
     expect(left).toEqual(['citizen-room', ...PERSISTENT]);
   });
 });

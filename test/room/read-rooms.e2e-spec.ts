@@ -1,13 +1,12 @@
 import {
   ALIAS_KEYS,
-  CONFERENCES,
   CONSTRAINED_ROOM_KEYS,
-  expectProblem,
-  queryOf,
-  rawRequest,
   RoomHarness,
   startRoomHarness,
 } from './support/room.harness';
+import { CONFERENCES, queryOf } from '../support/pexip-requests';
+import { expectProblem } from '../support/problem';
+import { send } from '../support/http';
 
 /**
  * GET /room/{name} and GET /room: the two shapes of a room, name checks,
@@ -154,7 +153,7 @@ describe('GET /room/{room_name}', () => {
       await rig.pexip.seedRoom({ name });
       await rig.pexip.control.clearRequests();
 
-      const answer = await rawRequest(rig.service.url, 'GET', path);
+      const answer = await send(rig.service.url, 'GET', path);
 
       expect(answer.status).toBe(200);
       expect(answer.body.name).toBe(name);

@@ -1,12 +1,7 @@
-import {
-  CONFERENCES,
-  EXAMPLE_TAG,
-  EXAMPLE_UUI,
-  expectProblem,
-  RoomHarness,
-  startRoomHarness,
-  writesOf,
-} from './support/room.harness';
+import { RoomHarness, startRoomHarness } from './support/room.harness';
+import { CONFERENCES, writesOf } from '../support/pexip-requests';
+import { EXAMPLE_TAG, EXAMPLE_UUI } from '../support/uui';
+import { expectProblem } from '../support/problem';
 
 /**
  * What the room endpoints answer when Pexip hangs, fails or is gone, and
@@ -121,7 +116,7 @@ describe('room endpoints when Pexip misbehaves', () => {
 
     expect(answer.status).toBe(200);
     expect(answer.body.tag).toBe(EXAMPLE_TAG);
-    const tagged = (await rig.pexipRooms()).filter(
+    const tagged = (await rig.pexip.rooms()).filter(
       (r) => r.tag === EXAMPLE_TAG,
     );
     expect(tagged.map((room) => room.name)).toEqual([answer.body.name]);
@@ -138,7 +133,7 @@ describe('room endpoints when Pexip misbehaves', () => {
     const answer = await rig.create(EXAMPLE_UUI);
 
     expect(answer.status).toBe(200);
-    const tagged = (await rig.pexipRooms()).filter(
+    const tagged = (await rig.pexip.rooms()).filter(
       (r) => r.tag === EXAMPLE_TAG,
     );
     expect(tagged.map((room) => room.name)).toEqual([answer.body.name]);

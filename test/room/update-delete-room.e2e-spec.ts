@@ -1,11 +1,7 @@
-import {
-  CONFERENCES,
-  expectProblem,
-  RoomHarness,
-  startRoomHarness,
-  writesOf,
-} from './support/room.harness';
+import { RoomHarness, startRoomHarness } from './support/room.harness';
 import type { SeededRoom } from '../support/simulator';
+import { CONFERENCES, writesOf } from '../support/pexip-requests';
+import { expectProblem } from '../support/problem';
 
 /** PATCH /room/{name} and DELETE /room/{name}, checked on the simulator. */
 

@@ -6,6 +6,7 @@ import {
   SimulatorOptions,
   startSimulator,
 } from '../../simulator';
+import { CONFERENCES } from './pexip-requests';
 
 /** A fault as the control surface takes it (all fields optional there). */
 export interface FaultRequest {
@@ -78,9 +79,9 @@ export interface TestSimulator extends RunningSimulator {
   ): Promise<SeededRoom>;
   /** The full conference called `name`, or undefined. */
   findRoom(name: string): Promise<Record<string, any> | undefined>;
+  /** Every room on the simulator, all pages, read straight from it. */
+  rooms(): Promise<Record<string, any>[]>;
 }
-
-const CONFERENCES = '/api/admin/configuration/v1/conference/';
 
 /**
  * Starts a simulator on 127.0.0.1 and a free port, with helpers for tests.
@@ -141,12 +142,27 @@ export async function startTestSimulator(
     return page.body?.objects?.[0];
   };
 
+  const rooms = async () => {
+    const found: Record<string, any>[] = [];
+    let next: string | null = `${CONFERENCES}?limit=1000`;
+    while (next) {
+      const page: ApiResponse<{
+        objects: Record<string, any>[];
+        meta: { next: string | null };
+      }> = await api('GET', next);
+      found.push(...page.body.objects);
+      next = page.body.meta.next;
+    }
+    return found;
+  };
+
   return {
     ...running,
     username,
     password,
     api,
     findRoom,
+    rooms,
     control: {
       faults: async (fault) => void (await control('POST', '/faults', fault)),
       clearFaults: async () => void (await control('DELETE', '/faults')),
