@@ -6,10 +6,9 @@ import {
   QueueStore,
 } from '../../src/queue/queue.port';
 import { generateSigningKey, SigningKey } from '../support/jwks-server';
-import { Answer, basic, bearer } from './support/http-client';
-import { expectProblem } from './support/problem-assertions';
+import { Answer, basicHeader, bearerHeader } from '../support/http';
+import { expectProblem } from '../support/problem';
 import {
-  CONFERENCES,
   DIVISION,
   ROLE,
   SecurityRig,
@@ -17,6 +16,7 @@ import {
   SINK_USER,
   startSecurityRig,
 } from './support/security.rig';
+import { CONFERENCES } from '../support/pexip-requests';
 
 /**
  * Every way in, tried against the real service with AUTH_MODE=jwt: the
@@ -74,28 +74,29 @@ const privateRoute: Attack[] = [
   {
     name: 'Basic credentials instead of a bearer token',
     path: `/room/${ROOM}`,
-    headers: () => basic(SINK_USER, SINK_PASSWORD),
+    headers: () => basicHeader(SINK_USER, SINK_PASSWORD),
     status: 401,
     challenge: BEARER_BARE,
   },
   {
     name: 'expired',
     path: `/room/${ROOM}`,
-    headers: async () => bearer(await token({ exp: now() - 600 })),
+    headers: async () => bearerHeader(await token({ exp: now() - 600 })),
     status: 401,
     challenge: invalidToken('The token has expired.'),
   },
   {
     name: 'not yet valid (nbf)',
     path: `/room/${ROOM}`,
-    headers: async () => bearer(await token({ nbf: now() + 600 })),
+    headers: async () => bearerHeader(await token({ nbf: now() + 600 })),
     status: 401,
     challenge: invalidToken('The token is not valid yet.'),
   },
   {
     name: 'wrong audience',
     path: `/room/${ROOM}`,
-    headers: async () => bearer(await token({ aud: 'api://another-api' })),
+    headers: async () =>
+      bearerHeader(await token({ aud: 'api://another-api' })),
     status: 401,
     challenge: invalidToken('The token is meant for another audience.'),
   },
@@ -103,7 +104,7 @@ const privateRoute: Attack[] = [
     name: 'wrong issuer',
     path: `/room/${ROOM}`,
     headers: async () =>
-      bearer(
+      bearerHeader(
         await token({
           iss: 'https://login.microsoftonline.com/other-tenant/v2.0',
         }),
@@ -114,7 +115,7 @@ const privateRoute: Attack[] = [
   {
     name: 'alg none (unsigned)',
     path: `/room/${ROOM}`,
-    headers: () => bearer(rig.jwks.unsignedToken({ roles: [ROLE] })),
+    headers: () => bearerHeader(rig.jwks.unsignedToken({ roles: [ROLE] })),
     status: 401,
     challenge: invalidToken(
       'The token is signed with an algorithm this API does not accept.',
@@ -125,7 +126,7 @@ const privateRoute: Attack[] = [
     path: `/room/${ROOM}`,
     headers: async () => {
       const secret = Buffer.from(await exportSPKI(rig.jwks.keys[0].publicKey));
-      return bearer(
+      return bearerHeader(
         await rig.jwks.signToken(
           { roles: [ROLE] },
           { alg: 'HS256', key: secret },
@@ -141,7 +142,7 @@ const privateRoute: Attack[] = [
     name: 'unknown kid',
     path: `/room/${ROOM}`,
     headers: async () =>
-      bearer(
+      bearerHeader(
         await rig.jwks.signToken(
           { roles: [ROLE] },
           { kid: 'key-unknown', key: stranger.privateKey },
@@ -154,7 +155,7 @@ const privateRoute: Attack[] = [
     name: 'kid of the served key, signed by another key',
     path: `/room/${ROOM}`,
     headers: async () =>
-      bearer(
+      bearerHeader(
         await rig.jwks.signToken(
           { roles: [ROLE] },
           { kid: 'key-1', key: sameKid.privateKey },
@@ -167,7 +168,7 @@ const privateRoute: Attack[] = [
     name: 'payload tampered after signing (role added)',
     path: `/room/${ROOM}`,
     headers: async () =>
-      bearer(tamper(await rig.jwks.signToken({}), { roles: [ROLE] })),
+      bearerHeader(tamper(await rig.jwks.signToken({}), { roles: [ROLE] })),
     status: 401,
     challenge: invalidToken('The token signature is not valid.'),
   },
@@ -175,7 +176,7 @@ const privateRoute: Attack[] = [
     name: 'valid token without the required app role',
     path: `/room/${ROOM}`,
     headers: async () =>
-      bearer(await rig.jwks.signToken({ roles: ['Rooms.Read'] })),
+      bearerHeader(await rig.jwks.signToken({ roles: ['Rooms.Read'] })),
     status: 403,
     challenge: `Bearer realm="maxconf", error="insufficient_scope", error_description="The token lacks the app role(s): ${ROLE}."`,
   },
@@ -191,7 +192,7 @@ const privateRoute: Attack[] = [
     name: 'expired token on DELETE',
     method: 'DELETE',
     path: `/room/${ROOM}`,
-    headers: async () => bearer(await token({ exp: now() - 600 })),
+    headers: async () => bearerHeader(await token({ exp: now() - 600 })),
     status: 401,
     challenge: invalidToken('The token has expired.'),
   },
@@ -206,7 +207,7 @@ const privateRoute: Attack[] = [
     name: 'token without the role on create',
     method: 'POST',
     path: '/room/create?uuiData=6964264d54497a4e4455324c4463324e54517a4d67',
-    headers: async () => bearer(await rig.jwks.signToken({})),
+    headers: async () => bearerHeader(await rig.jwks.signToken({})),
     status: 403,
     challenge: `Bearer realm="maxconf", error="insufficient_scope", error_description="The token lacks the app role(s): ${ROLE}."`,
   },
@@ -214,7 +215,7 @@ const privateRoute: Attack[] = [
     name: 'alg none on bulk-create',
     method: 'POST',
     path: '/room/bulk-create?count=5',
-    headers: () => bearer(rig.jwks.unsignedToken({ roles: [ROLE] })),
+    headers: () => bearerHeader(rig.jwks.unsignedToken({ roles: [ROLE] })),
     status: 401,
     challenge: invalidToken(
       'The token is signed with an algorithm this API does not accept.',
@@ -226,7 +227,7 @@ const publicRoute: Attack[] = [
   {
     name: 'no x-auth-token (a valid bearer token does not count)',
     path: `/public/room/${ROOM}`,
-    headers: async () => bearer(await token()),
+    headers: async () => bearerHeader(await token()),
     status: 401,
     challenge: GENESYS_CHALLENGE,
   },
@@ -265,7 +266,7 @@ const eventSink: Attack[] = [
     name: 'wrong password',
     method: 'POST',
     path: '/public/event_sink',
-    headers: () => basic(SINK_USER, 'not-the-password'),
+    headers: () => basicHeader(SINK_USER, 'not-the-password'),
     body: { event: 'conference_ended', data: { name: ROOM } },
     status: 401,
     challenge: BASIC_CHALLENGE,
@@ -274,7 +275,7 @@ const eventSink: Attack[] = [
     name: 'wrong user',
     method: 'POST',
     path: '/public/event_sink',
-    headers: () => basic('admin', SINK_PASSWORD),
+    headers: () => basicHeader('admin', SINK_PASSWORD),
     body: { event: 'conference_ended', data: { name: ROOM } },
     status: 401,
     challenge: BASIC_CHALLENGE,
@@ -303,7 +304,7 @@ const eventSink: Attack[] = [
     name: 'a valid bearer token instead of Basic',
     method: 'POST',
     path: '/public/event_sink',
-    headers: async () => bearer(await token()),
+    headers: async () => bearerHeader(await token()),
     body: { event: 'conference_ended', data: { name: ROOM } },
     status: 401,
     challenge: BASIC_CHALLENGE,
@@ -332,7 +333,7 @@ async function attempt(attack: Attack): Promise<LoggedRequest[]> {
 
     expect({
       status: answer.status,
-      challenge: answer.headers['www-authenticate'] ?? null,
+      challenge: answer.headers.get('www-authenticate'),
     }).toEqual({ status: attack.status, challenge: attack.challenge });
     expectProblem(answer, attack.status);
     return rig.pexip.control.requests();
@@ -353,11 +354,11 @@ describe('private routes (bearer JWT)', () => {
     await rig.pexip.control.clearRequests();
 
     const answer = await rig.send('GET', `/room/${ROOM}`, {
-      headers: bearer(await token()),
+      headers: bearerHeader(await token()),
     });
 
     expect(answer.status).toBe(200);
-    expect(answer.headers['www-authenticate']).toBeUndefined();
+    expect(answer.headers.get('www-authenticate')).toBeNull();
     expect(answer.body).toMatchObject({
       id: room.id,
       name: ROOM,
@@ -425,7 +426,7 @@ describe('event sink (HTTP Basic)', () => {
 
   it('the right credentials are accepted, and the ended room queued', async () => {
     const answer = await rig.send('POST', '/public/event_sink', {
-      headers: basic(SINK_USER, SINK_PASSWORD),
+      headers: basicHeader(SINK_USER, SINK_PASSWORD),
       body: { event: 'conference_ended', data: { name: ROOM } },
     });
 

@@ -1,6 +1,6 @@
 import { QUEUE_STORE, QueueStore } from '../../src/queue/queue.port';
-import { Answer, basic, bearer } from './support/http-client';
-import { expectProblem, internalIn } from './support/problem-assertions';
+import { Answer, basicHeader, bearerHeader } from '../support/http';
+import { expectProblem, internalIn } from '../support/problem';
 import {
   SecurityRig,
   SINK_PASSWORD,
@@ -33,26 +33,26 @@ afterAll(async () => {
 });
 
 function expectSecurityHeaders(answer: Answer): void {
-  expect(answer.headers).toMatchObject({
+  expect(Object.fromEntries(answer.headers)).toMatchObject({
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'SAMEORIGIN',
     'strict-transport-security': expect.stringMatching(/^max-age=\d+/),
     'cross-origin-opener-policy': 'same-origin',
     'referrer-policy': 'no-referrer',
   });
-  expect(answer.headers['content-security-policy']).toEqual(
+  expect(answer.headers.get('content-security-policy')).toEqual(
     expect.stringContaining("default-src 'self'"),
   );
-  expect(answer.headers['content-security-policy']).toEqual(
+  expect(answer.headers.get('content-security-policy')).toEqual(
     expect.stringContaining("script-src 'self'"),
   );
-  expect(answer.headers['x-powered-by']).toBeUndefined();
+  expect(answer.headers.get('x-powered-by')).toBeNull();
 }
 
 describe('security headers', () => {
   const answers: [string, string, () => Record<string, string>, number][] = [
-    ['GET', '/room/hardening-room', () => bearer(token), 200],
-    ['GET', '/room/no-such-room', () => bearer(token), 404],
+    ['GET', '/room/hardening-room', () => bearerHeader(token), 200],
+    ['GET', '/room/no-such-room', () => bearerHeader(token), 404],
     ['GET', '/room/hardening-room', () => ({}), 401],
     ['GET', '/public/room/hardening-room', () => ({}), 401],
     ['POST', '/public/event_sink', () => ({}), 401],
@@ -75,11 +75,11 @@ describe('security headers', () => {
 
   it('carries them on answers refused before routing (413, 400 parse)', async () => {
     const tooLarge = await rig.send('PATCH', '/room/hardening-room', {
-      headers: bearer(token),
+      headers: bearerHeader(token),
       body: { description: 'x'.repeat(BODY_LIMIT) },
     });
     const malformed = await rig.send('PATCH', '/room/hardening-room', {
-      headers: bearer(token),
+      headers: bearerHeader(token),
       rawBody: '{"description": ',
     });
 
@@ -91,7 +91,7 @@ describe('security headers', () => {
 describe('request bodies', () => {
   it(`refuses a body over BODY_LIMIT_BYTES (${BODY_LIMIT}) with 413 problem+json`, async () => {
     const answer = await rig.send('PATCH', '/room/hardening-room', {
-      headers: bearer(token),
+      headers: bearerHeader(token),
       body: { description: 'x'.repeat(BODY_LIMIT) },
     });
 
@@ -113,7 +113,7 @@ describe('request bodies', () => {
   it('accepts a body just under the limit', async () => {
     const description = 'x'.repeat(200);
     const answer = await rig.send('PATCH', '/room/hardening-room', {
-      headers: bearer(token),
+      headers: bearerHeader(token),
       body: { description },
     });
 
@@ -124,8 +124,8 @@ describe('request bodies', () => {
   });
 
   it.each([
-    ['PATCH', '/room/hardening-room', () => bearer(token)],
-    ['POST', '/public/event_sink', () => basic(SINK_USER, SINK_PASSWORD)],
+    ['PATCH', '/room/hardening-room', () => bearerHeader(token)],
+    ['POST', '/public/event_sink', () => basicHeader(SINK_USER, SINK_PASSWORD)],
   ])(
     '%s %s: malformed JSON is 400 problem+json without the parser message',
     async (method, path, headers) => {
@@ -144,7 +144,7 @@ describe('request bodies', () => {
     const before = await rig.pexip.findRoom('hardening-room');
 
     const answer = await rig.send('PATCH', '/room/hardening-room', {
-      headers: bearer(token),
+      headers: bearerHeader(token),
       rawBody: '{"__proto__": {"pin": "1234", "admin": true}}',
     });
 
@@ -157,7 +157,7 @@ describe('request bodies', () => {
 describe('no internals in error answers', () => {
   it('a URL that cannot be decoded is 400 problem+json', async () => {
     const answer = await rig.send('GET', '/room/%E0%A4%A', {
-      headers: bearer(token),
+      headers: bearerHeader(token),
     });
 
     expectProblem(answer, 400);
@@ -167,7 +167,7 @@ describe('no internals in error answers', () => {
     await rig.pexip.control.faults({ method: 'GET', status: 500, times: 5 });
     try {
       const answer = await rig.send('GET', '/room/hardening-room', {
-        headers: bearer(token),
+        headers: bearerHeader(token),
       });
 
       expectProblem(answer, 502);
@@ -187,7 +187,7 @@ describe('no internals in error answers', () => {
     await rig.pexip.control.faults({ method: 'GET', hang: true, times: 5 });
     try {
       const answer = await rig.send('GET', '/room/hardening-room', {
-        headers: bearer(token),
+        headers: bearerHeader(token),
       });
 
       expectProblem(answer, 504);
@@ -200,7 +200,7 @@ describe('no internals in error answers', () => {
     await rig.pexip.control.faults({ method: 'GET', reset: true, times: 5 });
     try {
       const answer = await rig.send('GET', '/room/hardening-room', {
-        headers: bearer(token),
+        headers: bearerHeader(token),
       });
 
       expectProblem(answer, 502);
@@ -241,7 +241,7 @@ describe('no internals in error answers', () => {
 
     // Delete-all lists the rooms, then finds the pool queue gone.
     const answer = await rig.send('DELETE', '/room?confirm=true', {
-      headers: bearer(token),
+      headers: bearerHeader(token),
     });
 
     expectProblem(answer, 500);

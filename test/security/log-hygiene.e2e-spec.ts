@@ -1,7 +1,12 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { QUEUE_STORE, QueueStore } from '../../src/queue/queue.port';
 import { generateSigningKey } from '../support/jwks-server';
-import { Answer, basic, bearer, SendOptions } from './support/http-client';
+import {
+  Answer,
+  basicHeader,
+  bearerHeader,
+  SendOptions,
+} from '../support/http';
 import {
   DIVISION,
   PEXIP_USER,
@@ -209,8 +214,8 @@ describe.each(cases)(
         'event-sink passwords',
         SINK_PASSWORD,
         wrongSinkPassword,
-        basic(SINK_USER, SINK_PASSWORD).authorization.split(' ')[1],
-        basic(SINK_USER, wrongSinkPassword).authorization.split(' ')[1],
+        basicHeader(SINK_USER, SINK_PASSWORD).authorization.split(' ')[1],
+        basicHeader(SINK_USER, wrongSinkPassword).authorization.split(' ')[1],
       );
 
       const patchPin = () => {
@@ -221,7 +226,7 @@ describe.each(cases)(
       // Every request also carries the other kinds of credential, so that
       // each route sees each secret.
       const everything = (headers: Record<string, string> = {}) => ({
-        ...bearer(token),
+        ...bearerHeader(token),
         'x-auth-token': agentToken,
         ...headers,
       });
@@ -230,7 +235,10 @@ describe.each(cases)(
         body,
       });
       const sink = (password: string, body: unknown): SendOptions => ({
-        headers: { ...basic(SINK_USER, password), 'x-auth-token': agentToken },
+        headers: {
+          ...basicHeader(SINK_USER, password),
+          'x-auth-token': agentToken,
+        },
         body,
       });
       const stranger = await generateSigningKey('RS256', 'key-1');
@@ -487,7 +495,7 @@ describe.each(cases)(
           method: 'PATCH',
           path: '/room/sec-room-a',
           options: async () => ({
-            headers: bearer(
+            headers: bearerHeader(
               keepToken(
                 await rig.token({ exp: Math.floor(Date.now() / 1000) - 600 }),
               ),
@@ -501,7 +509,7 @@ describe.each(cases)(
           method: 'GET',
           path: '/room/sec-room-a',
           options: async () => ({
-            headers: bearer(
+            headers: bearerHeader(
               keepToken(
                 await rig.jwks.signToken({}, { key: stranger.privateKey }),
               ),
@@ -514,7 +522,7 @@ describe.each(cases)(
           method: 'GET',
           path: '/room/sec-room-a',
           options: () => ({
-            headers: bearer(keepToken(rig.jwks.unsignedToken({}))),
+            headers: bearerHeader(keepToken(rig.jwks.unsignedToken({}))),
           }),
           status: 401,
         },
@@ -523,7 +531,7 @@ describe.each(cases)(
           method: 'GET',
           path: '/room/sec-room-a',
           options: async () => ({
-            headers: bearer(keepToken(await rig.jwks.signToken({}))),
+            headers: bearerHeader(keepToken(await rig.jwks.signToken({}))),
           }),
           status: 403,
         },
@@ -595,7 +603,7 @@ describe.each(cases)(
           name: 'public room without x-auth-token',
           method: 'GET',
           path: '/public/room/sec-room-a',
-          options: () => ({ headers: bearer(token) }),
+          options: () => ({ headers: bearerHeader(token) }),
           status: 401,
         },
 
@@ -642,7 +650,7 @@ describe.each(cases)(
           method: 'POST',
           path: '/public/event_sink',
           options: () => ({
-            headers: basic(SINK_USER, SINK_PASSWORD),
+            headers: basicHeader(SINK_USER, SINK_PASSWORD),
             rawBody: `{"event": "conference_ended", "data": {"pin": "${patchPin()}"`,
           }),
           status: 400,
@@ -786,7 +794,7 @@ describe.each(cases)(
       ]);
       if (pexipAuth === 'basic') {
         expect(rig.proxy.authorizations).toEqual([
-          basic(PEXIP_USER, rig.pexipPassword).authorization,
+          basicHeader(PEXIP_USER, rig.pexipPassword).authorization,
         ]);
       } else {
         expect(rig.proxy.accessTokens.length).toBeGreaterThanOrEqual(2);
@@ -803,7 +811,7 @@ async function waitForPool(
   const deadline = Date.now() + 20_000;
   for (;;) {
     const state = await rig.send('GET', '/room/pool', {
-      headers: bearer(token),
+      headers: bearerHeader(token),
     });
     if (state.body?.available === available && state.body?.creating === 0) {
       return;

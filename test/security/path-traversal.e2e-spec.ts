@@ -1,12 +1,12 @@
 import type { LoggedRequest } from '../../simulator';
-import { bearer } from './support/http-client';
-import { expectProblem } from './support/problem-assertions';
+import { bearerHeader } from '../support/http';
+import { expectProblem } from '../support/problem';
 import {
-  CONFERENCES,
   DIVISION,
   SecurityRig,
   startSecurityRig,
 } from './support/security.rig';
+import { CONFERENCES } from '../support/pexip-requests';
 
 /**
  * Room names from the URL path that try to reach another Pexip resource:
@@ -106,7 +106,7 @@ function call(route: Route, segment: string) {
     });
   }
   return rig.send(route, `/room/${segment}`, {
-    headers: bearer(token),
+    headers: bearerHeader(token),
     body: route === 'PATCH' ? { description: 'changed' } : undefined,
   });
 }

@@ -1,5 +1,5 @@
-import { Answer, basic, bearer, send } from './support/http-client';
-import { expectProblem } from './support/problem-assertions';
+import { Answer, basicHeader, bearerHeader, send } from '../support/http';
+import { expectProblem } from '../support/problem';
 import {
   DIVISION,
   SecurityRig,
@@ -48,7 +48,7 @@ const ok = (count: number, status = 200) =>
 function expectRateLimited(answer: Answer): void {
   expectProblem(answer, 429);
   expect(answer.body.type).toBe('urn:maxconf:problem:rate-limited');
-  const retryAfter = Number(answer.headers['retry-after']);
+  const retryAfter = Number(answer.headers.get('retry-after'));
   expect(Number.isInteger(retryAfter)).toBe(true);
   expect(retryAfter).toBeGreaterThanOrEqual(1);
   expect(retryAfter).toBeLessThanOrEqual(60);
@@ -115,7 +115,7 @@ describe(`RATE_LIMIT_PER_MINUTE=${LIMIT}`, () => {
     const tokenB = await rig.token({ sub: 'idim-server-b' });
     const pool = (token: string) =>
       rig.send('GET', '/room/pool', {
-        headers: bearer(token),
+        headers: bearerHeader(token),
         localAddress: '127.0.0.6',
       });
 
@@ -128,7 +128,10 @@ describe(`RATE_LIMIT_PER_MINUTE=${LIMIT}`, () => {
   it('keeps a subject’s budget when it changes address or token', async () => {
     const first = await rig.token({ sub: 'idim-server-c' });
     const pool = (localAddress: string, token: string) =>
-      rig.send('GET', '/room/pool', { headers: bearer(token), localAddress });
+      rig.send('GET', '/room/pool', {
+        headers: bearerHeader(token),
+        localAddress,
+      });
 
     expect(await statuses(LIMIT, () => pool('127.0.0.7', first))).toEqual(
       ok(LIMIT),
@@ -143,7 +146,10 @@ describe(`RATE_LIMIT_PER_MINUTE=${LIMIT}`, () => {
 
     expect(
       await statuses(LIMIT, () =>
-        rig.send('GET', '/room/pool', { ...from, headers: bearer(token) }),
+        rig.send('GET', '/room/pool', {
+          ...from,
+          headers: bearerHeader(token),
+        }),
       ),
     ).toEqual(ok(LIMIT));
     expect(
@@ -161,7 +167,7 @@ describe(`RATE_LIMIT_PER_MINUTE=${LIMIT}`, () => {
     const forged = `${await rig.token({ sub: 'x' })}tampered`;
 
     const refused = await statuses(LIMIT, () =>
-      rig.send('GET', '/room/pool', { ...from, headers: bearer(forged) }),
+      rig.send('GET', '/room/pool', { ...from, headers: bearerHeader(forged) }),
     );
 
     expect(refused).toEqual(ok(LIMIT, 401));
@@ -209,7 +215,7 @@ describe(`RATE_LIMIT_PER_MINUTE=${LIMIT}`, () => {
     const localAddress = '127.0.0.13';
     const post = () =>
       send(rig.service.url, 'POST', '/public/event_sink', {
-        headers: basic(SINK_USER, SINK_PASSWORD),
+        headers: basicHeader(SINK_USER, SINK_PASSWORD),
         body: { event: 'participant_connected', data: {} },
         localAddress,
       });
@@ -220,7 +226,7 @@ describe(`RATE_LIMIT_PER_MINUTE=${LIMIT}`, () => {
   it('limits refused event-sink calls per address, so the password cannot be guessed at speed', async () => {
     const post = (localAddress: string, password: string) =>
       send(rig.service.url, 'POST', '/public/event_sink', {
-        headers: basic(SINK_USER, password),
+        headers: basicHeader(SINK_USER, password),
         body: { event: 'participant_connected', data: {} },
         localAddress,
       });

@@ -6,7 +6,7 @@ import {
 import { JwksServer, startJwksServer } from '../../support/jwks-server';
 import { startService, TestService } from '../../support/service';
 import { startTestSimulator, TestSimulator } from '../../support/simulator';
-import { Answer, send, SendOptions } from './http-client';
+import { Answer, send, SendOptions } from '../../support/http';
 import { RecordingProxy, startRecordingProxy } from './recording-proxy';
 
 /** App role every private route requires in these tests. */
@@ -16,9 +16,6 @@ export const DIVISION = 'video-agents';
 export const SINK_USER = 'pexip-sink';
 export const SINK_PASSWORD = 'sink-Secret-7f3a9c';
 export const PEXIP_USER = 'maxconf-api';
-
-/** Pexip's list of rooms; every room request of the service goes here. */
-export const CONFERENCES = '/api/admin/configuration/v1/conference/';
 
 export interface SecurityRigOptions {
   /** Overrides of the service's environment. */
@@ -57,7 +54,7 @@ export interface SecurityRig {
  * @example
  * const rig = await startSecurityRig({ env: { RATE_LIMIT_PER_MINUTE: '5' } });
  * const answer = await rig.send('GET', '/room/pool', {
- *   headers: bearer(await rig.token()),
+ *   headers: bearerHeader(await rig.token()),
  * });
  */
 export async function startSecurityRig(
