@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { Socket } from 'node:net';
 import { captureLogs } from '../../test/pexip/support/log-capture';
 import {
   PexipAdapterHarness,
@@ -102,6 +103,25 @@ describe('every call', () => {
     await expect(failure).rejects.toThrow(PexipUnavailableError);
     await expect(failure).rejects.toMatchObject({ status: 301 });
     expect(methods(server.requests)).toEqual([`GET ${ROOM_PATH}`]);
+  });
+
+  it('keeps one TCP keep-alive delay on a reused socket, so it is set once', async () => {
+    const { pexip } = await start();
+    server.reply(() => OK_ROOM);
+    const setKeepAlive = jest.spyOn(Socket.prototype, 'setKeepAlive');
+
+    let delays: unknown[];
+    try {
+      for (let call = 0; call < 3; call++) {
+        await pexip.getConference(42);
+      }
+      delays = setKeepAlive.mock.calls.map(([, delay]) => delay);
+    } finally {
+      setKeepAlive.mockRestore();
+    }
+
+    expect(delays.length).toBeGreaterThan(0);
+    expect(new Set(delays)).toEqual(new Set([60_000]));
   });
 
   it('reports each attempt to the observer with a route fit for metrics', async () => {
