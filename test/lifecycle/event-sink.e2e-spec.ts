@@ -1,20 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { DELETION_QUEUE, QueueMessage } from '../../src/queue/queue.port';
 import {
-  basic,
-  conferenceEnded,
   LifecycleRig,
   QUEUE_BACKENDS,
   QueueBackend,
-  reportFigure,
-  roomDeletions,
+  startLifecycleRig,
+  startQueueBackend,
+} from './support/lifecycle.harness';
+import { basic } from '../support/http';
+import {
+  conferenceEnded,
   SINK_PASSWORD,
   SINK_USERNAME,
   sinkEvent,
-  startLifecycleRig,
-  startQueueBackend,
-  waitFor,
-} from './support/lifecycle.harness';
+} from '../support/event-sink';
+import { reportFigure } from '../support/figures';
+import { roomDeletions } from '../support/pexip-requests';
+import { waitFor } from '../support/wait';
 
 /**
  * Pexip's conferencing nodes post every event to the event sink. Only

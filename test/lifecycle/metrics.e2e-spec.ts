@@ -1,15 +1,15 @@
 import { DELETION_QUEUE } from '../../src/queue/queue.port';
 import {
-  conferenceEnded,
-  CONFERENCES,
   LifecycleRig,
   QUEUE_BACKENDS,
   QueueBackend,
   startLifecycleRig,
   startQueueBackend,
-  uuiFor,
-  waitFor,
 } from './support/lifecycle.harness';
+import { conferenceEnded } from '../support/event-sink';
+import { CONFERENCES } from '../support/pexip-requests';
+import { uuiFor } from '../support/uui';
+import { waitFor } from '../support/wait';
 
 /**
  * After a known stretch of activity, `/metrics` and the summary log line

@@ -1,15 +1,15 @@
 import { POOL_QUEUE } from '../../src/queue/queue.port';
 import {
-  CONFERENCES,
   LifecycleRig,
   PoolCounts,
   QUEUE_BACKENDS,
   QueueBackend,
-  reportFigure,
   startLifecycleRig,
   startQueueBackend,
-  waitFor,
 } from './support/lifecycle.harness';
+import { CONFERENCES } from '../support/pexip-requests';
+import { reportFigure } from '../support/figures';
+import { waitFor } from '../support/wait';
 
 /**
  * The pool looks after itself: a timer tops it up to its target, a bulk
@@ -43,7 +43,7 @@ describe.each(QUEUE_BACKENDS)('pool upkeep on %s', (name) => {
     });
     const active = rig;
     await waitFor(() => active.poolCounts(), settled(5), 'the first top-up');
-    expect(await active.pexipRooms()).toHaveLength(5);
+    expect(await active.pexip.rooms()).toHaveLength(5);
 
     // Taken behind the service's back: nothing but the timer can notice.
     const taken = await active.queue.receive(POOL_QUEUE, 2, 600);
@@ -61,7 +61,7 @@ describe.each(QUEUE_BACKENDS)('pool upkeep on %s', (name) => {
       target: 5,
       creating: 0,
     });
-    const rooms = await active.pexipRooms();
+    const rooms = await active.pexip.rooms();
     expect(rooms).toHaveLength(7);
     expect(new Set(rooms.map((room) => room.name)).size).toBe(7);
   });
@@ -127,7 +127,7 @@ describe.each(QUEUE_BACKENDS)('pool upkeep on %s', (name) => {
       target: 0,
       creating: 0,
     });
-    expect((await active.pexipRooms()).map((room) => room.name)).toEqual([
+    expect((await active.pexip.rooms()).map((room) => room.name)).toEqual([
       'vkiosk_entrance',
     ]);
     expect(await active.queue.receive(POOL_QUEUE, 32, 1)).toEqual([]);

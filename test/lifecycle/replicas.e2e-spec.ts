@@ -1,16 +1,15 @@
 import { startTestSimulator, TestSimulator } from '../support/simulator';
 import {
-  conferenceEnded,
   LifecycleRig,
   QueueBackend,
-  reportFigure,
-  roomDeletions,
   startLifecycleRig,
   startQueueBackend,
-  tagFor,
-  uuiFor,
-  waitFor,
 } from './support/lifecycle.harness';
+import { conferenceEnded } from '../support/event-sink';
+import { reportFigure } from '../support/figures';
+import { roomDeletions } from '../support/pexip-requests';
+import { tagFor, uuiFor } from '../support/uui';
+import { waitFor } from '../support/wait';
 
 /**
  * Two replicas of the service share one Azure Storage Queue account (here
@@ -87,7 +86,7 @@ describe('two replicas on one Azurite and one Pexip', () => {
     const names = answers.map((answer) => answer.body.name as string);
     expect(handedOut.size).toBe(names.length);
 
-    const rooms = await a.pexipRooms();
+    const rooms = await a.pexip.rooms();
     const tagged = rooms.filter((room) => room.tag !== '');
     expect(rooms).toHaveLength(POOL_ROOMS);
     expect(tagged).toHaveLength(names.length);
@@ -177,7 +176,7 @@ describe('two replicas on one Azurite and one Pexip', () => {
     expect(runs.reduce((sum, run) => sum + run.deleted, 0)).toBe(
       handedOut.size,
     );
-    const left = await a.pexipRooms();
+    const left = await a.pexip.rooms();
     expect(left).toHaveLength(POOL_ROOMS - handedOut.size);
     expect(left.every((room) => room.tag === '')).toBe(true);
   });

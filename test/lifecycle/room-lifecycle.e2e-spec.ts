@@ -1,18 +1,18 @@
 import {
-  CONFERENCES,
   LifecycleRig,
-  LIVE_CONFERENCES,
   QUEUE_BACKENDS,
   QueueBackend,
-  roomDeletions,
-  SINK_PASSWORD,
-  SINK_USERNAME,
   startLifecycleRig,
   startQueueBackend,
-  tagFor,
-  uuiFor,
-  waitFor,
 } from './support/lifecycle.harness';
+import {
+  CONFERENCES,
+  LIVE_CONFERENCES,
+  roomDeletions,
+} from '../support/pexip-requests';
+import { SINK_PASSWORD, SINK_USERNAME } from '../support/event-sink';
+import { tagFor, uuiFor } from '../support/uui';
+import { waitFor } from '../support/wait';
 
 /**
  * A room's whole life, with every timer running and shortened by
@@ -62,7 +62,7 @@ describe.each(QUEUE_BACKENDS)(
         target: POOL_TARGET,
         creating: 0,
       });
-      const poolNames = (await rig.pexipRooms()).map((room) => room.name);
+      const poolNames = (await rig.pexip.rooms()).map((room) => room.name);
       expect(poolNames).toHaveLength(POOL_TARGET);
 
       // 1. The identity service asks for a room and gets a pool room.
@@ -142,7 +142,7 @@ describe.each(QUEUE_BACKENDS)(
         'the pool to ripen back to its target',
       );
       expect(refilled.ripening).toBe(0);
-      const rooms = await rig.pexipRooms();
+      const rooms = await rig.pexip.rooms();
       expect(rooms).toHaveLength(POOL_TARGET);
       expect(rooms.map((r) => r.name)).not.toContain(room.name);
       expect(rooms.every((r) => r.tag === '')).toBe(true);

@@ -4,17 +4,15 @@ import { JwksServer, startJwksServer } from '../support/jwks-server';
 import { startTestSimulator, TestSimulator } from '../support/simulator';
 import { expectProblem } from '../support/problem';
 import {
-  CONFERENCES,
-  conferenceEnded,
-  freePort,
   ReliabilityRig,
   startReliabilityRig,
-  tagFor,
   timed,
-  uuiFor,
-  waitFor,
-  writesOf,
 } from './support/reliability.harness';
+import { CONFERENCES, writesOf } from '../support/pexip-requests';
+import { conferenceEnded } from '../support/event-sink';
+import { freePort } from '../support/free-port';
+import { tagFor, uuiFor } from '../support/uui';
+import { waitFor } from '../support/wait';
 
 /**
  * What the service answers when each thing around it misbehaves: Pexip slow,
@@ -219,7 +217,7 @@ describe('when Pexip misbehaves', () => {
       const answer = await rig.create(uuiFor('id', 'commit-1'));
 
       expect(answer.status).toBe(200);
-      const rooms = await rig.pexipRooms();
+      const rooms = await rig.pexip.rooms();
       expect(rooms.map((room) => room.name)).toEqual([answer.body.name]);
       expect(rooms[0].tag).toBe(tagFor('id', 'commit-1'));
       expect(writesOf(await rig.pexip.control.requests())).toEqual([
@@ -244,7 +242,7 @@ describe('when Pexip misbehaves', () => {
       );
 
       expect(pool).toMatchObject({ available: 1, ripening: 0 });
-      expect(await rig.pexipRooms()).toHaveLength(1);
+      expect(await rig.pexip.rooms()).toHaveLength(1);
       await rig.call('DELETE', '/room?confirm=true');
     });
 
@@ -269,14 +267,14 @@ describe('when Pexip misbehaves', () => {
         (state) => state.creating === 0 && state.available === 1,
         'the unclear pool create settled',
       );
-      const [room] = await rig.pexipRooms();
+      const [room] = await rig.pexip.rooms();
       expect(room?.tag).toBe('');
 
       const created = await rig.create(uuiFor('id', 'unclear-1'));
 
       expect(created.status).toBe(200);
       expect(created.body.name).toBe(room.name);
-      expect((await rig.pexipRooms()).map((r) => r.name)).toEqual([room.name]);
+      expect((await rig.pexip.rooms()).map((r) => r.name)).toEqual([room.name]);
       await rig.call('DELETE', '/room?confirm=true');
     });
 
@@ -292,7 +290,7 @@ describe('when Pexip misbehaves', () => {
           'the refused pool create settled',
         ),
       ).toMatchObject({ available: 0, ripening: 0 });
-      expect(await rig.pexipRooms()).toEqual([]);
+      expect(await rig.pexip.rooms()).toEqual([]);
     });
 
     it('answers 502 to a PATCH that Pexip applied before failing with 500, does not repeat it, and a repeat of the PATCH succeeds', async () => {
@@ -401,7 +399,7 @@ describe('when Pexip misbehaves', () => {
       const answer = await rig.create(uuiFor('id', 'burst-1'));
 
       expect(answer.status).toBe(200);
-      expect(await rig.pexipRooms()).toHaveLength(1);
+      expect(await rig.pexip.rooms()).toHaveLength(1);
     });
   });
 
@@ -446,7 +444,7 @@ describe('when Pexip misbehaves', () => {
       const answer = await rig.create(uuiFor('id', 'reset-1'));
 
       expect(answer.status).toBe(200);
-      expect((await rig.pexipRooms()).map((room) => room.name)).toEqual([
+      expect((await rig.pexip.rooms()).map((room) => room.name)).toEqual([
         answer.body.name,
       ]);
       expect(await trace(rig.pexip, 'POST')).toEqual(['POST null']);
@@ -458,7 +456,7 @@ describe('when Pexip misbehaves', () => {
       const answer = await rig.create(uuiFor('id', 'reset-2'));
 
       expect(answer.status).toBe(200);
-      expect((await rig.pexipRooms()).map((room) => room.name)).toEqual([
+      expect((await rig.pexip.rooms()).map((room) => room.name)).toEqual([
         answer.body.name,
       ]);
       expect(await trace(rig.pexip, 'POST')).toEqual(['POST null', 'POST 201']);
@@ -708,7 +706,7 @@ describe('when the queue store becomes unavailable (Azure, Azurite stopped)', ()
       (state) => state.creating === 0 && state.available === 1,
       'one pool room queued',
     );
-    [poolRoom] = (await rig.pexipRooms()).map((room) => room.name);
+    [poolRoom] = (await rig.pexip.rooms()).map((room) => room.name);
     await azurite.stop();
   }, 60_000);
 

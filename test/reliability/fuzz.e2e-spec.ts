@@ -1,15 +1,12 @@
 import fc from 'fast-check';
 import type { LoggedRequest } from '../../simulator';
 import {
-  basic,
-  CONFERENCES,
-  rawRequest,
-  RawAnswer,
   ReliabilityRig,
-  SINK_PASSWORD,
-  SINK_USERNAME,
   startReliabilityRig,
 } from './support/reliability.harness';
+import { Answer, basicHeader, send } from '../support/http';
+import { CONFERENCES, LIVE_CONFERENCES } from '../support/pexip-requests';
+import { SINK_PASSWORD, SINK_USERNAME } from '../support/event-sink';
 
 /**
  * Property-based fuzzing of everything a caller controls, against the
@@ -26,7 +23,6 @@ const RUNS = 300;
 /** Seeded so that a failure can be replayed; fast-check prints the seed. */
 const SEED = Number(process.env.FUZZ_SEED ?? 20240305);
 
-const STATUS_CONFERENCES = '/api/admin/status/v1/conference/';
 const SAFE_QUERY_KEYS = new Set([
   'name',
   'name__startswith',
@@ -61,7 +57,7 @@ export function isIntendedPexipRequest(request: LoggedRequest): boolean {
   ) {
     return ['GET', 'PATCH', 'DELETE'].includes(request.method);
   }
-  if (url.pathname === STATUS_CONFERENCES) {
+  if (url.pathname === LIVE_CONFERENCES) {
     return request.method === 'GET' && knownQuery && noRawSpecials;
   }
   return false;
@@ -388,7 +384,7 @@ describe('fuzzing the API with hostile input', () => {
   afterEach(async () => {
     const requests = await rig.pexip.control.requests();
     expect(requests.filter((r) => !isIntendedPexipRequest(r))).toEqual([]);
-    const alive = await rawRequest(rig.service.url, 'GET', '/public/health');
+    const alive = await send(rig.service.url, 'GET', '/public/health');
     expect(alive.status).toBe(200);
   });
 
@@ -405,15 +401,16 @@ describe('fuzzing the API with hostile input', () => {
       .reduce((n, [, c]) => n + c, 0);
 
   /** Fails the property on a 5xx, or on a 4xx that is not a problem. */
-  const expectSane = (answer: RawAnswer, what: string) => {
+  const expectSane = (answer: Answer, what: string) => {
     seen.set(answer.status, (seen.get(answer.status) ?? 0) + 1);
     const where = `${what} answered ${answer.status}: ${answer.text.slice(0, 300)}`;
     if (answer.status >= 500 || answer.status < 200) {
       throw new Error(where);
     }
     if (answer.status >= 400) {
-      if (!answer.contentType.startsWith('application/problem+json')) {
-        throw new Error(`${where} (content-type ${answer.contentType})`);
+      const contentType = answer.headers.get('content-type') ?? '';
+      if (!contentType.startsWith('application/problem+json')) {
+        throw new Error(`${where} (content-type ${contentType})`);
       }
       if (answer.body?.status !== answer.status || !answer.body?.type) {
         throw new Error(`${where} (not a problem body)`);
@@ -427,7 +424,7 @@ describe('fuzzing the API with hostile input', () => {
     await fc.assert(
       fc.asyncProperty(uuiData, async (value) => {
         const path = `/room/create?uuiData=${encodeURIComponent(value)}`;
-        const answer = await rawRequest(rig.service.url, 'POST', path);
+        const answer = await send(rig.service.url, 'POST', path);
         expectSane(answer, `POST ${path}`);
       }),
       runs(),
@@ -444,8 +441,8 @@ describe('fuzzing the API with hostile input', () => {
         pathSegment,
         async (method, route, segment) => {
           const path = `${route}${segment}`;
-          const answer = await rawRequest(rig.service.url, method, path, {
-            body: method === 'PATCH' ? '{"description":"fuzz"}' : undefined,
+          const answer = await send(rig.service.url, method, path, {
+            rawBody: method === 'PATCH' ? '{"description":"fuzz"}' : undefined,
           });
           expectSane(answer, `${method} ${path}`);
         },
@@ -463,8 +460,8 @@ describe('fuzzing the API with hostile input', () => {
         rawBody(patchBody),
         async (name, body) => {
           const path = `/room/${encodeURIComponent(name)}`;
-          const answer = await rawRequest(rig.service.url, 'PATCH', path, {
-            body,
+          const answer = await send(rig.service.url, 'PATCH', path, {
+            rawBody: body,
           });
           expectSane(answer, `PATCH ${path} ${body.slice(0, 200)}`);
         },
@@ -478,13 +475,13 @@ describe('fuzzing the API with hostile input', () => {
   it('answers any event-sink body with 200 or a 4xx problem', async () => {
     await fc.assert(
       fc.asyncProperty(sinkBody, async (body) => {
-        const answer = await rawRequest(
+        const answer = await send(
           rig.service.url,
           'POST',
           '/public/event_sink',
           {
-            body,
-            headers: { authorization: basic(SINK_USERNAME, SINK_PASSWORD) },
+            rawBody: body,
+            headers: basicHeader(SINK_USERNAME, SINK_PASSWORD),
           },
         );
         expectSane(answer, `POST /public/event_sink ${body.slice(0, 200)}`);
@@ -500,7 +497,7 @@ describe('fuzzing the API with hostile input', () => {
       fc.asyncProperty(queryRoute, queryString, async (route, query) => {
         const [method, path] = route.split(' ');
         const target = `${path}?${query}`;
-        const answer = await rawRequest(rig.service.url, method, target);
+        const answer = await send(rig.service.url, method, target);
         expectSane(answer, `${method} ${target}`);
       }),
       runs(),
@@ -523,7 +520,7 @@ describe('the check on Pexip requests', () => {
     ['POST', CONFERENCES],
     ['PATCH', `${CONFERENCES}42/`],
     ['DELETE', `${CONFERENCES}42/`],
-    ['GET', `${STATUS_CONFERENCES}?limit=1000`],
+    ['GET', `${LIVE_CONFERENCES}?limit=1000`],
   ])('accepts %s %s', (method, path) => {
     expect(isIntendedPexipRequest(request(method, path))).toBe(true);
   });

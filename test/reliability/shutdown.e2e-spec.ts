@@ -1,21 +1,19 @@
-import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { startTestSimulator, TestSimulator } from '../support/simulator';
-import {
-  CONFERENCES,
-  conferenceEnded,
-  basic,
-  callService,
-  SINK_PASSWORD,
-  SINK_USERNAME,
-  reportFigure,
-  waitFor,
-} from './support/reliability.harness';
 import {
   Exit,
   ServiceProcess,
   startServiceProcess,
-} from './support/service-process';
+} from '../support/service-process';
+import { CONFERENCES, LIVE_CONFERENCES } from '../support/pexip-requests';
+import {
+  conferenceEnded,
+  SINK_PASSWORD,
+  SINK_USERNAME,
+} from '../support/event-sink';
+import { Answer, basic, callService, send } from '../support/http';
+import { reportFigure } from '../support/figures';
+import { waitFor } from '../support/wait';
 
 /**
  * Graceful shutdown of the real process under load: SIGTERM while 200
@@ -32,36 +30,6 @@ const GRACE_MS = 1_000;
 /** Every Pexip answer takes this long, so requests are still in flight. */
 const LATENCY_MS = 3_000;
 const MAX_CONCURRENCY = 100;
-
-const STATUS_CONFERENCES = '/api/admin/status/v1/conference/';
-
-interface Outcome {
-  status: number;
-  body: any;
-}
-
-/** A GET on a connection of its own, so nothing is reused or pooled. */
-function get(url: string, path: string): Promise<Outcome> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      { host: hostname, port, path, agent: false },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            body: text === '' ? undefined : JSON.parse(text),
-          }),
-        );
-      },
-    );
-    request.on('error', reject);
-    request.end();
-  });
-}
 
 /** Whether a TCP connection to the port is refused right now. */
 function refused(port: number): Promise<boolean> {
@@ -85,7 +53,7 @@ function count(items: string[], item: string): number {
 function isTimerWork(request: { method: string; path: string }): boolean {
   const url = new URL(request.path, 'http://pexip.invalid');
   if (request.method === 'POST') return true;
-  if (url.pathname === STATUS_CONFERENCES) return true;
+  if (url.pathname === LIVE_CONFERENCES) return true;
   return (
     url.pathname === CONFERENCES &&
     !url.searchParams.has('name') &&
@@ -140,7 +108,9 @@ describe('graceful shutdown under load', () => {
       status: 200,
       body: { status: 'accepted' },
     });
-    expect((await get(service.url, '/public/health/ready')).status).toBe(200);
+    expect(
+      (await send(service.url, 'GET', '/public/health/ready')).status,
+    ).toBe(200);
   });
 
   afterAll(async () => {
@@ -154,14 +124,14 @@ describe('graceful shutdown under load', () => {
       () => pexip.control.requests(),
       (log) =>
         log.some((r) => r.method === 'POST') &&
-        log.some((r) => r.path.startsWith(STATUS_CONFERENCES)),
+        log.some((r) => r.path.startsWith(LIVE_CONFERENCES)),
       'the pool and the collector calling Pexip',
     );
     expect(before.length).toBeGreaterThan(0);
     await pexip.control.latency(LATENCY_MS);
 
     const inFlight = Array.from({ length: IN_FLIGHT }, () =>
-      get(service.url, `/room/${roomName}`),
+      send(service.url, 'GET', `/room/${roomName}`),
     );
     const answered = new Set<number>();
     inFlight.forEach((request, i) =>
@@ -204,7 +174,7 @@ describe('graceful shutdown under load', () => {
   });
 
   async function shutDownAndCheck(
-    inFlight: Promise<Outcome>[],
+    inFlight: Promise<Answer>[],
     answered: Set<number>,
     firstSeen: number[],
   ): Promise<void> {
@@ -216,7 +186,7 @@ describe('graceful shutdown under load', () => {
       'the signal handled',
     );
 
-    const readiness = await get(service.url, '/public/health/ready');
+    const readiness = await send(service.url, 'GET', '/public/health/ready');
     expect(readiness.status).toBe(503);
     expect(readiness.body).toMatchObject({
       status: 'error',
@@ -270,7 +240,7 @@ describe('graceful shutdown under load', () => {
       count(afterClose, `GET ${CONFERENCES}?limit=1000`),
     ).toBeLessThanOrEqual(1);
     expect(
-      count(afterClose, `GET ${STATUS_CONFERENCES}?limit=1000`),
+      count(afterClose, `GET ${LIVE_CONFERENCES}?limit=1000`),
     ).toBeLessThanOrEqual(1);
     expect(afterClose.length).toBeLessThanOrEqual(4);
   }

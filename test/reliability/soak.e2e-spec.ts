@@ -1,5 +1,5 @@
 import { isFlat, runSoak, SoakReport } from '../../scripts/soak';
-import { reportFigure } from './support/reliability.harness';
+import { reportFigure } from '../support/figures';
 
 /**
  * A one-minute version of `npm run soak`: the real process, mixed traffic,

@@ -2,20 +2,24 @@ import { DELETION_QUEUE } from '../../../src/queue/queue.port';
 import type { LoggedRequest } from '../../../simulator';
 import type { SeededRoom } from '../../support/simulator';
 import {
-  conferenceEnded,
-  CONFERENCES,
-  LIVE_CONFERENCES,
   LifecycleRig,
-  QueueBackendName,
   QueueBackend,
-  reportFigure,
-  roomDeletions,
-  SINK_PASSWORD,
-  SINK_USERNAME,
+  QueueBackendName,
   startLifecycleRig,
   startQueueBackend,
-  waitFor,
 } from './lifecycle.harness';
+import {
+  conferenceEnded,
+  SINK_PASSWORD,
+  SINK_USERNAME,
+} from '../../support/event-sink';
+import {
+  CONFERENCES,
+  LIVE_CONFERENCES,
+  roomDeletions,
+} from '../../support/pexip-requests';
+import { reportFigure } from '../../support/figures';
+import { waitFor } from '../../support/wait';
 
 /**
  * The collector empties the deletion queue: it reads Pexip's room list once
@@ -295,7 +299,7 @@ export function collectorSuite(name: QueueBackendName): void {
       deletions: deletions.length,
       total: requests.length,
     });
-    expect((await rig.pexipRooms()).length).toBe(1_150);
+    expect((await rig.pexip.rooms()).length).toBe(1_150);
     await expectQueueEmpty();
   });
 }

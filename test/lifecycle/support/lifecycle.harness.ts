@@ -11,16 +11,10 @@ import {
   QueueStore,
 } from '../../../src/queue/queue.port';
 import { AzuriteQueueService, startAzurite } from '../../support/azurite';
+import { SINK_PASSWORD, SINK_USERNAME } from '../../support/event-sink';
+import { Answer, basic, CallOptions, callService } from '../../support/http';
 import { startService, TestService } from '../../support/service';
 import { startTestSimulator, TestSimulator } from '../../support/simulator';
-
-/** Pexip's list of rooms, and the status API's list of live ones. */
-export const CONFERENCES = '/api/admin/configuration/v1/conference/';
-export const LIVE_CONFERENCES = '/api/admin/status/v1/conference/';
-
-/** The Basic credentials the service expects from Pexip's nodes. */
-export const SINK_USERNAME = 'pexip-nodes';
-export const SINK_PASSWORD = 'sink-pass-7Hq2';
 
 export type QueueBackendName = 'sqlite' | 'azure';
 export const QUEUE_BACKENDS: readonly QueueBackendName[] = ['sqlite', 'azure'];
@@ -79,25 +73,11 @@ export async function startQueueBackend(
   };
 }
 
-/** One HTTP answer of the service, its body parsed when it is JSON. */
-export interface Answer<T = any> {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-  readonly body: T;
-}
-
 export interface PoolCounts {
   available: number;
   ripening: number;
   target: number;
   creating: number;
-}
-
-export interface CallOptions {
-  body?: unknown;
-  rawBody?: string;
-  headers?: Record<string, string>;
 }
 
 /** A service on one queue backend, wired to a simulator, with helpers. */
@@ -124,8 +104,6 @@ export interface LifecycleRig {
   ): Promise<Answer>;
   create(uuiData: string): Promise<Answer>;
   poolCounts(): Promise<PoolCounts>;
-  /** Every room on the simulator, read straight from it. */
-  pexipRooms(): Promise<Record<string, any>[]>;
   /** Messages waiting on the deletion queue, visible or hidden. */
   deletionBacklog(): Promise<number>;
   close(): Promise<void>;
@@ -174,34 +152,8 @@ export async function startLifecycleRig(
   }
 
   const queue = service.app.get<QueueStore>(QUEUE_STORE);
-  const call: LifecycleRig['call'] = async (method, path, callOptions = {}) => {
-    const hasBody =
-      callOptions.body !== undefined || callOptions.rawBody !== undefined;
-    const response = await fetch(`${service.url}${path}`, {
-      method,
-      headers: {
-        ...(hasBody ? { 'content-type': 'application/json' } : {}),
-        ...callOptions.headers,
-      },
-      body:
-        callOptions.rawBody ??
-        (hasBody ? JSON.stringify(callOptions.body) : undefined),
-    });
-    return readAnswer(response);
-  };
-
-  const pexipRooms = async () => {
-    const rooms: Record<string, any>[] = [];
-    let next: string | null = `${CONFERENCES}?limit=1000`;
-    while (next) {
-      const page: {
-        body: { objects: Record<string, any>[]; meta: { next: string | null } };
-      } = await pexip.api('GET', next);
-      rooms.push(...page.body.objects);
-      next = page.body.meta.next;
-    }
-    return rooms;
-  };
+  const call: LifecycleRig['call'] = (method, path, callOptions) =>
+    callService(service.url, method, path, callOptions);
 
   return {
     backend,
@@ -227,7 +179,6 @@ export async function startLifecycleRig(
     create: (uuiData) =>
       call('POST', `/room/create?uuiData=${encodeURIComponent(uuiData)}`),
     poolCounts: async () => (await call<PoolCounts>('GET', '/room/pool')).body,
-    pexipRooms,
     deletionBacklog: async () => {
       const counts = await queue.counts(DELETION_QUEUE);
       return counts.visible + counts.invisible;
@@ -237,107 +188,4 @@ export async function startLifecycleRig(
       if (ownPexip) await pexip.close();
     },
   };
-}
-
-/** Reads a fetch answer; JSON bodies (problem+json too) are parsed. */
-export async function readAnswer(response: Response): Promise<Answer> {
-  const text = await response.text();
-  const type = response.headers.get('content-type') ?? '';
-  return {
-    status: response.status,
-    headers: response.headers,
-    text,
-    body: /json/.test(type) && text !== '' ? JSON.parse(text) : undefined,
-  };
-}
-
-/** An `Authorization` header value for HTTP Basic. */
-export function basic(username: string, password: string): string {
-  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-}
-
-/**
- * The `uuiData` of an identity check: hex of `<host>&<video_call_id>`.
- *
- * @example uuiFor('id', 'call-1') // '6964…;encoding=hex'
- */
-export function uuiFor(host: string, videoCallId: string): string {
-  return `${Buffer.from(`${host}&${videoCallId}`).toString('hex')};encoding=hex`;
-}
-
-/** The tag a room gets for `uuiFor(host, videoCallId)` by default. */
-export function tagFor(host: string, videoCallId: string): string {
-  return `https://${host}.gov.bc.ca/idcheck/protected/video/${videoCallId}`;
-}
-
-/** A v1 event-sink message as a conferencing node posts it. */
-export function sinkEvent(
-  event: string,
-  data: Record<string, unknown> | unknown[] = {},
-  node = '10.0.1.21',
-  seq = 1,
-): Record<string, unknown> {
-  return { node, seq, version: 1, time: Date.now() / 1000, event, data };
-}
-
-/** `conference_ended` for a room, as one node reports it. */
-export function conferenceEnded(
-  name: string,
-  node = '10.0.1.21',
-  seq = 1,
-): Record<string, unknown> {
-  const now = Date.now() / 1000;
-  return sinkEvent(
-    'conference_ended',
-    {
-      name,
-      service_type: 'conference',
-      tag: '',
-      start_time: now - 60,
-      end_time: now,
-      is_started: true,
-      is_locked: false,
-      guests_muted: false,
-    },
-    node,
-    seq,
-  );
-}
-
-/**
- * Reads until `until` holds, polling; fails naming `what` and the last
- * value after `timeoutMs`.
- */
-export async function waitFor<T>(
-  read: () => Promise<T>,
-  until: (value: T) => boolean,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (until(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `Timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Management-API DELETEs of rooms in the simulator's request log. */
-export function roomDeletions(
-  requests: readonly { method: string; path: string; status: number | null }[],
-) {
-  return requests.filter(
-    (request) =>
-      request.method === 'DELETE' && request.path.startsWith(CONFERENCES),
-  );
-}
-
-/** Prints a measured figure so that the test run shows it. */
-export function reportFigure(label: string, value: unknown): void {
-  process.stdout.write(`[figure] ${label}: ${JSON.stringify(value)}\n`);
 }
