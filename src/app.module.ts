@@ -9,6 +9,7 @@ import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { CleanupModule } from './cleanup/cleanup.module';
 import { ClientThrottlerGuard } from './common/client-throttler.guard';
+import { HitWindowThrottlerStorage } from './common/hit-window.throttler-storage';
 import { loggerParams } from './common/logging';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { AppConfig } from './config/app-config';
@@ -45,6 +46,9 @@ export class AppModule {
           throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
           errorMessage:
             'Too many requests from this client; try again after the Retry-After delay.',
+          // Counts in constant time per request, however many hits a
+          // client has in the window; answers as the built-in storage.
+          storage: new HitWindowThrottlerStorage(),
           // One budget per client across all routes, not one per route.
           generateKey: (_context, tracker, name) =>
             createHash('sha256').update(`${name}:${tracker}`).digest('hex'),
