@@ -8,8 +8,9 @@ import {
 } from '../support/bench-context';
 import { median, round, runLoad } from '../support/load-generator';
 import { poolState, waitForPool } from '../support/pexip-calls';
-import { CONFERENCES, roomName } from '../support/simulator-process';
+import { roomName } from '../support/simulator-process';
 import { cpuMeter } from './create-room.scenario';
+import { CONFERENCES } from '../../test/support/pexip-requests';
 
 const TARGET = '≤ 1.2';
 const CONCURRENCY = 10;

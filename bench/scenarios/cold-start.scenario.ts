@@ -7,7 +7,7 @@ import {
 } from '../support/bench-context';
 import { median, round } from '../support/load-generator';
 import { fillPool } from '../support/pexip-calls';
-import { uuiData } from './create-room.scenario';
+import { uuiFor } from '../../test/support/uui';
 
 const START_TARGET = '< 1500';
 const RSS_TARGET = '< 120';
@@ -86,7 +86,7 @@ async function exercise(
   await fillPool(service, 5);
   const created = await service.call(
     'POST',
-    `/room/create?uuiData=${uuiData('coldstart')}`,
+    `/room/create?uuiData=${uuiFor('bench', 'coldstart')}`,
   );
   const name = (created.body as { name: string }).name;
   const calls: [string, string][] = [

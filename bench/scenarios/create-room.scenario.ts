@@ -6,7 +6,8 @@ import {
 } from '../support/bench-context';
 import { runLoad, round } from '../support/load-generator';
 import { fillPool, observeRoundTrips, tally } from '../support/pexip-calls';
-import { CONFERENCES } from '../support/simulator-process';
+import { CONFERENCES } from '../../test/support/pexip-requests';
+import { uuiFor } from '../../test/support/uui';
 
 const TARGETS: Record<number, string> = { 10: '≤ 1.15', 50: '≤ 1.3' };
 
@@ -45,7 +46,7 @@ export async function createRoomScenario(
       const rooms = amount + Math.max(clients, profile.createWarmUp) + 1;
       ctx.log(`create: filling the pool with ${rooms} rooms`);
       await fillPool(service, rooms);
-      const uui = (n: number) => uuiData(`b${runTag}x${n}`);
+      const uui = (n: number) => uuiFor('bench', `b${runTag}x${n}`);
       runTag++;
 
       const trips =
@@ -146,11 +147,6 @@ export async function createRoomScenario(
     }
   }
   return { name: 'create', rows, details };
-}
-
-/** uuiData for host "bench" and the given video call id. */
-export function uuiData(videoCallId: string): string {
-  return `${Buffer.from(`bench&${videoCallId}`).toString('hex')};encoding=hex`;
 }
 
 /**

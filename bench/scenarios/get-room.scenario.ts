@@ -6,8 +6,8 @@ import {
 } from '../support/bench-context';
 import { LoadResult, runLoad, round } from '../support/load-generator';
 import { ServiceProcess } from '../support/service-process';
-import { CONFERENCES } from '../support/simulator-process';
 import { cpuMeter } from './create-room.scenario';
+import { CONFERENCES } from '../../test/support/pexip-requests';
 
 const TARGET = '≥ 0.8';
 const ROOMS = 1_000;

@@ -7,7 +7,8 @@ import {
 } from '../support/bench-context';
 import { median, round } from '../support/load-generator';
 import { ServiceProcess } from '../support/service-process';
-import { CONFERENCES, SimulatorProcess } from '../support/simulator-process';
+import { SimulatorProcess } from '../support/simulator-process';
+import { CONFERENCES } from '../../test/support/pexip-requests';
 
 const TARGET = '≤ 1.5';
 const PAGE_SIZE = 1_000;

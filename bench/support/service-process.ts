@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort } from '../../test/support/free-port';
+import { Answer, basic, callService } from '../../test/support/http';
 import type { JwksServer } from '../../test/support/jwks-server';
-import { freePort, NodeProcess, startNodeProcess } from './node-process';
+import { NodeProcess, startNodeProcess } from './node-process';
 import {
   PEXIP_PASSWORD,
   PEXIP_USERNAME,
@@ -29,12 +31,8 @@ export interface ServiceProcess {
   readonly eventSinkAuthorization: string;
   /** The SQLite file of its queues. */
   readonly sqlitePath: string;
-  /** A call with the bearer token; resolves to status and parsed body. */
-  call(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: any }>;
+  /** A call with the bearer token; a body is sent as JSON. */
+  call(method: string, path: string, body?: unknown): Promise<Answer>;
   /** Value of one Prometheus series, e.g. `maxconf_rooms_handed_out_total{source="pool"}`. */
   metric(series: string): Promise<number>;
   stop(): Promise<void>;
@@ -126,24 +124,11 @@ export async function startServiceProcess(
   }
 
   const bearer = `Bearer ${await options.issuer.signToken({ roles: [] })}`;
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: {
-        Authorization: bearer,
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
+  const call = (method: string, path: string, body?: unknown) =>
+    callService(url, method, path, {
+      body,
+      headers: { authorization: bearer },
     });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      // Not JSON (metrics); keep the text.
-    }
-    return { status: response.status, body: parsed as any };
-  };
 
   return {
     url,
@@ -160,14 +145,12 @@ export async function startServiceProcess(
       );
       return (n) => tokens[n % clients];
     },
-    eventSinkAuthorization: `Basic ${Buffer.from(`${EVENT_SINK_USERNAME}:${sinkPassword}`).toString('base64')}`,
+    eventSinkAuthorization: basic(EVENT_SINK_USERNAME, sinkPassword),
     sqlitePath,
     call,
     async metric(series) {
-      const { body } = await call('GET', '/metrics');
-      const line = String(body)
-        .split('\n')
-        .find((l) => l.startsWith(`${series} `));
+      const { text } = await call('GET', '/metrics');
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
       return line ? Number(line.slice(series.length + 1)) : 0;
     },
     stop: () => child.stop(),

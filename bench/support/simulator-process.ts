@@ -1,10 +1,12 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoggedRequest } from '../../simulator';
-import { freePort, NodeProcess, startNodeProcess } from './node-process';
+import { freePort } from '../../test/support/free-port';
+import { basic } from '../../test/support/http';
+import { CONFERENCES } from '../../test/support/pexip-requests';
+import { waitFor } from '../../test/support/wait';
+import { NodeProcess, startNodeProcess } from './node-process';
 
-export const CONFERENCES = '/api/admin/configuration/v1/conference/';
 export const PEXIP_USERNAME = 'admin';
 export const PEXIP_PASSWORD = 'bench-pexip-password';
 
@@ -58,7 +60,7 @@ export async function startSimulatorProcess(options: {
     options.workDir,
     join(options.workDir, 'simulator.log'),
   );
-  const authorization = `Basic ${Buffer.from(`${PEXIP_USERNAME}:${PEXIP_PASSWORD}`).toString('base64')}`;
+  const authorization = basic(PEXIP_USERNAME, PEXIP_PASSWORD);
 
   const control = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${url}/_simulator${path}`, {
@@ -138,22 +140,21 @@ function poolLikeRoom(name: string) {
   };
 }
 
-/** Polls `check` every 20 ms until it holds; throws after `timeoutMs`. */
+/**
+ * Polls `check` every 20 ms until it holds; a check that throws counts as
+ * not yet (connection refused while a process starts, and the like).
+ * @throws Error naming `what` after `timeoutMs`.
+ */
 export async function waitUntil(
   check: () => Promise<boolean>,
   timeoutMs = 30_000,
   what = 'a condition',
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // Not up yet: connection refused and the like.
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await sleep(20);
-  }
+  await waitFor(
+    () => check().catch(() => false),
+    (held) => held,
+    what,
+    timeoutMs,
+    20,
+  );
 }
