@@ -81,7 +81,7 @@ describe.each(QUEUE_BACKENDS)('GET /metrics on %s', (name) => {
       202,
     );
     await waitFor(
-      () => rig.poolCounts(),
+      () => rig.poolState(),
       (state) => state.available === 2 && state.creating === 0,
       'two pool rooms',
     );

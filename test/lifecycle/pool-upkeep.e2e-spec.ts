@@ -1,7 +1,6 @@
 import { POOL_QUEUE } from '../../src/queue/queue.port';
 import {
   LifecycleRig,
-  PoolCounts,
   QUEUE_BACKENDS,
   QueueBackend,
   startLifecycleRig,
@@ -10,6 +9,7 @@ import {
 import { CONFERENCES } from '../support/pexip-requests';
 import { reportFigure } from '../support/figures';
 import { waitFor } from '../support/wait';
+import { PoolState } from '../support/service-rig';
 
 /**
  * The pool looks after itself: a timer tops it up to its target, a bulk
@@ -34,7 +34,7 @@ describe.each(QUEUE_BACKENDS)('pool upkeep on %s', (name) => {
 
   afterAll(() => backend?.stop());
 
-  const settled = (wanted: number) => (state: PoolCounts) =>
+  const settled = (wanted: number) => (state: PoolState) =>
     state.available === wanted && state.ripening === 0 && state.creating === 0;
 
   it('tops the pool up to POOL_TARGET_SIZE on its timer after rooms leave it', async () => {
@@ -42,16 +42,16 @@ describe.each(QUEUE_BACKENDS)('pool upkeep on %s', (name) => {
       env: { POOL_TARGET_SIZE: '5', POOL_REFILL_INTERVAL_SECONDS: '1' },
     });
     const active = rig;
-    await waitFor(() => active.poolCounts(), settled(5), 'the first top-up');
+    await waitFor(() => active.poolState(), settled(5), 'the first top-up');
     expect(await active.pexip.rooms()).toHaveLength(5);
 
     // Taken behind the service's back: nothing but the timer can notice.
     const taken = await active.queue.receive(POOL_QUEUE, 2, 600);
     for (const message of taken) await active.queue.delete(POOL_QUEUE, message);
-    expect(await active.poolCounts()).toMatchObject({ available: 3 });
+    expect(await active.poolState()).toMatchObject({ available: 3 });
 
     const state = await waitFor(
-      () => active.poolCounts(),
+      () => active.poolState(),
       settled(5),
       'the timer to top the pool up',
     );
@@ -105,7 +105,7 @@ describe.each(QUEUE_BACKENDS)('pool upkeep on %s', (name) => {
     expect(requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(
       Array.from({ length: 24 }, () => `POST ${CONFERENCES} 201`),
     );
-    await waitFor(() => active.poolCounts(), settled(24), '24 pool rooms');
+    await waitFor(() => active.poolState(), settled(24), '24 pool rooms');
   });
 
   it('empties the pool with delete-all and spares persistent rooms', async () => {
@@ -115,13 +115,13 @@ describe.each(QUEUE_BACKENDS)('pool upkeep on %s', (name) => {
     expect(
       (await active.call('POST', '/room/bulk-create?count=6')).status,
     ).toBe(202);
-    await waitFor(() => active.poolCounts(), settled(6), 'six pool rooms');
+    await waitFor(() => active.poolState(), settled(6), 'six pool rooms');
 
     const answer = await active.call('DELETE', '/room?confirm=true');
 
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ deleted: 6, failed: [] });
-    expect(await active.poolCounts()).toEqual({
+    expect(await active.poolState()).toEqual({
       available: 0,
       ripening: 0,
       target: 0,

@@ -52,13 +52,13 @@ describe('two replicas on one Azurite and one Pexip', () => {
       (await a.call('POST', `/room/bulk-create?count=${POOL_ROOMS}`)).status,
     ).toBe(202);
     await waitFor(
-      () => b.poolCounts(),
+      () => b.poolState(),
       (s) => s.creating === 0 && s.available + s.ripening === POOL_ROOMS,
       `${POOL_ROOMS} pool rooms`,
       30_000,
     );
     await waitFor(
-      () => a.poolCounts(),
+      () => a.poolState(),
       (s) => s.creating === 0,
       'the bulk create to finish',
     );
@@ -105,7 +105,7 @@ describe('two replicas on one Azurite and one Pexip', () => {
         .reduce((sum, sample) => sum + sample.value, 0);
     expect(bySource('pool')).toBe(names.length);
     expect(bySource('on_demand')).toBe(0);
-    expect(await a.poolCounts()).toMatchObject({
+    expect(await a.poolState()).toMatchObject({
       available: POOL_ROOMS - names.length,
     });
     reportFigure('replicas: concurrent creates', {

@@ -52,7 +52,7 @@ describe.each(QUEUE_BACKENDS)(
 
     it('hands out a pool room, collects it after its call, and refills the pool', async () => {
       const ripe = await waitFor(
-        () => rig.poolCounts(),
+        () => rig.poolState(),
         (state) => state.available === POOL_TARGET && state.creating === 0,
         'a ripe pool',
       );
@@ -137,7 +137,7 @@ describe.each(QUEUE_BACKENDS)(
 
       // 5. The pool is back at its target with fresh rooms.
       const refilled = await waitFor(
-        () => rig.poolCounts(),
+        () => rig.poolState(),
         (state) => state.available === POOL_TARGET && state.creating === 0,
         'the pool to ripen back to its target',
       );

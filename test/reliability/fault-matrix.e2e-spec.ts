@@ -3,16 +3,13 @@ import { GenesysServer, startGenesysServer } from '../support/genesys-server';
 import { JwksServer, startJwksServer } from '../support/jwks-server';
 import { startTestSimulator, TestSimulator } from '../support/simulator';
 import { expectProblem } from '../support/problem';
-import {
-  ReliabilityRig,
-  startReliabilityRig,
-  timed,
-} from './support/reliability.harness';
 import { CONFERENCES, writesOf } from '../support/pexip-requests';
 import { conferenceEnded } from '../support/event-sink';
 import { freePort } from '../support/free-port';
 import { tagFor, uuiFor } from '../support/uui';
 import { waitFor } from '../support/wait';
+import { ServiceRig, startServiceRig } from '../support/service-rig';
+import { timed } from '../support/figures';
 
 /**
  * What the service answers when each thing around it misbehaves: Pexip slow,
@@ -41,10 +38,10 @@ const trace = async (pexip: TestSimulator, method?: string) =>
     .map((request) => `${request.method} ${request.status}`);
 
 describe('when Pexip misbehaves', () => {
-  let rig: ReliabilityRig;
+  let rig: ServiceRig;
 
   beforeAll(async () => {
-    rig = await startReliabilityRig(PEXIP_ENV);
+    rig = await startServiceRig(PEXIP_ENV);
   });
 
   afterAll(() => rig.close());
@@ -466,14 +463,14 @@ describe('when Pexip misbehaves', () => {
 
 describe('when Pexip is down at start-up and comes back', () => {
   let port: number;
-  let rig: ReliabilityRig;
+  let rig: ServiceRig;
   let pexip: TestSimulator | undefined;
 
   beforeAll(async () => {
     port = await freePort();
     // The service starts against an address where nothing listens, with a
     // pool to keep filled, and is never restarted in this block.
-    rig = await startReliabilityRig({
+    rig = await startServiceRig({
       ...PEXIP_ENV,
       PEXIP_URL: `http://127.0.0.1:${port}`,
       POOL_TARGET_SIZE: '1',
@@ -527,12 +524,12 @@ describe('when Pexip is down at start-up and comes back', () => {
 describe('when Genesys is down', () => {
   const DIVISION = 'division-video-checks';
   let genesys: GenesysServer;
-  let rig: ReliabilityRig;
+  let rig: ServiceRig;
   let roomName: string;
 
   beforeAll(async () => {
     genesys = await startGenesysServer();
-    rig = await startReliabilityRig({
+    rig = await startServiceRig({
       GENESYS_API_URL: genesys.url,
       GENESYS_ALLOWED_DIVISIONS: DIVISION,
       GENESYS_TIMEOUT_MS: '500',
@@ -590,11 +587,11 @@ describe('when Genesys is down', () => {
 
 describe('when the token issuer’s key endpoint is down', () => {
   let jwks: JwksServer;
-  let rig: ReliabilityRig;
+  let rig: ServiceRig;
 
   beforeAll(async () => {
     jwks = await startJwksServer();
-    rig = await startReliabilityRig({
+    rig = await startServiceRig({
       AUTH_MODE: 'jwt',
       AUTH_JWKS_URL: jwks.url,
       AUTH_ISSUER: jwks.issuer,
@@ -648,12 +645,12 @@ describe('when the token issuer’s key endpoint is down', () => {
 
 describe('when the token issuer’s key endpoint is down at start-up and comes back', () => {
   let jwks: JwksServer;
-  let rig: ReliabilityRig;
+  let rig: ServiceRig;
 
   beforeAll(async () => {
     jwks = await startJwksServer();
     jwks.down();
-    rig = await startReliabilityRig({
+    rig = await startServiceRig({
       AUTH_MODE: 'jwt',
       AUTH_JWKS_URL: jwks.url,
       AUTH_ISSUER: jwks.issuer,
@@ -688,12 +685,12 @@ describe('when the token issuer’s key endpoint is down at start-up and comes b
 
 describe('when the queue store becomes unavailable (Azure, Azurite stopped)', () => {
   let azurite: AzuriteQueueService;
-  let rig: ReliabilityRig;
+  let rig: ServiceRig;
   let poolRoom: string;
 
   beforeAll(async () => {
     azurite = await startAzurite();
-    rig = await startReliabilityRig({
+    rig = await startServiceRig({
       ...PEXIP_ENV,
       QUEUE_BACKEND: 'azure',
       AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,

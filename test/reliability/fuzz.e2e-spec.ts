@@ -1,12 +1,9 @@
 import fc from 'fast-check';
 import type { LoggedRequest } from '../../simulator';
-import {
-  ReliabilityRig,
-  startReliabilityRig,
-} from './support/reliability.harness';
 import { Answer, basicHeader, send } from '../support/http';
 import { CONFERENCES, LIVE_CONFERENCES } from '../support/pexip-requests';
 import { SINK_PASSWORD, SINK_USERNAME } from '../support/event-sink';
+import { ServiceRig, startServiceRig } from '../support/service-rig';
 
 /**
  * Property-based fuzzing of everything a caller controls, against the
@@ -359,11 +356,11 @@ const queryRoute = fc.constantFrom(
 );
 
 describe('fuzzing the API with hostile input', () => {
-  let rig: ReliabilityRig;
+  let rig: ServiceRig;
   let seededNames: string[];
 
   beforeAll(async () => {
-    rig = await startReliabilityRig({
+    rig = await startServiceRig({
       // A valid bulk create makes few rooms, so the fuzz stays fast.
       BULK_CREATE_MAX: '3',
       PEXIP_TIMEOUT_MS: '2000',

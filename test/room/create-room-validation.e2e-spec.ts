@@ -96,7 +96,10 @@ describe('POST /room/create refuses a bad uuiData', () => {
       });
       expect(answer.body.detail).toContain(answer.body.errors.uuiData[0]);
       expect(await rig.pexip.control.requests()).toEqual([]);
-      expect(await rig.pool()).toMatchObject({ available: 1, ripening: 0 });
+      expect(await rig.poolState()).toMatchObject({
+        available: 1,
+        ripening: 0,
+      });
     },
   );
 

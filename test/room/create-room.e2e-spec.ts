@@ -119,14 +119,20 @@ describe('POST /room/create', () => {
     it('answers a repeated create with the same room and spends no pool room', async () => {
       await rig.fillPool(2);
       const first = await rig.create(EXAMPLE_UUI);
-      expect(await rig.pool()).toMatchObject({ available: 1, ripening: 0 });
+      expect(await rig.poolState()).toMatchObject({
+        available: 1,
+        ripening: 0,
+      });
       await rig.pexip.control.clearRequests();
 
       const again = await rig.create(EXAMPLE_UUI);
 
       expect(again.status).toBe(200);
       expect(again.body).toEqual(first.body);
-      expect(await rig.pool()).toMatchObject({ available: 1, ripening: 0 });
+      expect(await rig.poolState()).toMatchObject({
+        available: 1,
+        ripening: 0,
+      });
       const requests = await rig.pexip.control.requests();
       expect(writesOf(requests)).toEqual([]);
       // The tag look-up and the look-up of the pool room taken, side by side.
@@ -163,7 +169,10 @@ describe('POST /room/create', () => {
       expect(new Set(answers.map((answer) => answer.body.id)).size).toBe(1);
       const writes = writesOf(await rig.pexip.control.requests());
       expect(writes.map((write) => write.method)).toEqual(['PATCH']);
-      expect(await rig.pool()).toMatchObject({ available: 2, ripening: 0 });
+      expect(await rig.poolState()).toMatchObject({
+        available: 2,
+        ripening: 0,
+      });
     });
 
     it('gives concurrent creates for one uuiData one on-demand room between them', async () => {
@@ -197,7 +206,10 @@ describe('POST /room/create', () => {
       const writes = writesOf(await rig.pexip.control.requests());
       expect(writes.filter((w) => w.method === 'PATCH')).toHaveLength(4);
       expect(writes.filter((w) => w.method === 'POST')).toHaveLength(3);
-      expect(await rig.pool()).toMatchObject({ available: 0, ripening: 0 });
+      expect(await rig.poolState()).toMatchObject({
+        available: 0,
+        ripening: 0,
+      });
     });
 
     it('gives different uuiData different rooms', async () => {
@@ -211,7 +223,10 @@ describe('POST /room/create', () => {
       expect(a.body.tag).toBe(tagFor('id', 'QUFB'));
       expect(b.body.tag).toBe(tagFor('id', 'QkJC'));
       expect(a.body.name).not.toBe(b.body.name);
-      expect(await rig.pool()).toMatchObject({ available: 0, ripening: 0 });
+      expect(await rig.poolState()).toMatchObject({
+        available: 0,
+        ripening: 0,
+      });
     });
   });
 
@@ -230,13 +245,19 @@ describe('POST /room/create', () => {
       expect(writes).toEqual([
         { method: 'PATCH', path: `${CONFERENCES}${onPexip?.id}/`, status: 202 },
       ]);
-      expect(await rig.pool()).toMatchObject({ available: 2, ripening: 0 });
+      expect(await rig.poolState()).toMatchObject({
+        available: 2,
+        ripening: 0,
+      });
 
       // The other two follow in order; then the pool is empty.
       const second = await rig.create(uuiFor('id', 'c2Vjb25k'));
       const third = await rig.create(uuiFor('id', 'dGhpcmQ'));
       expect([second.body.name, third.body.name]).toEqual([middle, newest]);
-      expect(await rig.pool()).toMatchObject({ available: 0, ripening: 0 });
+      expect(await rig.poolState()).toMatchObject({
+        available: 0,
+        ripening: 0,
+      });
     });
 
     it('costs three management-API requests in two round trips: tag and pool-room look-ups side by side, then one PATCH', async () => {
@@ -314,7 +335,10 @@ describe('POST /room/create', () => {
 
       expect(answer.status).toBe(200);
       expect(answer.body.name).toBe(next);
-      expect(await rig.pool()).toMatchObject({ available: 0, ripening: 0 });
+      expect(await rig.poolState()).toMatchObject({
+        available: 0,
+        ripening: 0,
+      });
       const dropped = rig.service.logs.filter(
         (line) => line.msg === 'pool room dropped' && line.room === gone,
       );
@@ -339,7 +363,10 @@ describe('POST /room/create', () => {
       expect((await rig.pexip.findRoom(stale))?.tag).toBe(
         tagFor('id', 'b3RoZXI'),
       );
-      expect(await rig.pool()).toMatchObject({ available: 0, ripening: 0 });
+      expect(await rig.poolState()).toMatchObject({
+        available: 0,
+        ripening: 0,
+      });
     });
 
     it('makes a room on demand once the pool is empty, with one POST and the pool recipe', async () => {
@@ -373,7 +400,7 @@ describe('POST /room/create with a pool kept at its target', () => {
   afterAll(() => rig.close());
 
   it('creates a replacement pool room in the background after a hand-out', async () => {
-    await waitFor(rig.pool, (s) => s.available === 2, 'the first top-up');
+    await waitFor(rig.poolState, (s) => s.available === 2, 'the first top-up');
     const before = new Set((await rig.pexip.rooms()).map((room) => room.name));
 
     const answer = await rig.create(EXAMPLE_UUI);
@@ -381,7 +408,7 @@ describe('POST /room/create with a pool kept at its target', () => {
     expect(answer.status).toBe(200);
     expect(before.has(answer.body.name)).toBe(true);
     const state = await waitFor(
-      rig.pool,
+      rig.poolState,
       (s) => s.available === 2 && s.creating === 0,
       'the pool to refill to its target',
     );
@@ -410,7 +437,7 @@ describe('POST /room/create while the pool is still ripening', () => {
 
   it('leaves unripe pool rooms alone, makes the room on demand, counts it and warns', async () => {
     await rig.fillPool(2);
-    expect(await rig.pool()).toMatchObject({ available: 0, ripening: 2 });
+    expect(await rig.poolState()).toMatchObject({ available: 0, ripening: 2 });
     const onDemand = async () => {
       const { text } = await rig.call('GET', '/metrics');
       return metricValue(text, 'maxconf_rooms_created_total', {
@@ -426,7 +453,7 @@ describe('POST /room/create while the pool is still ripening', () => {
     expect(await onDemand()).toBe(before + 1);
     const writes = writesOf(await rig.pexip.control.requests());
     expect(writes.map((write) => write.method)).toEqual(['POST']);
-    expect(await rig.pool()).toMatchObject({ available: 0, ripening: 2 });
+    expect(await rig.poolState()).toMatchObject({ available: 0, ripening: 2 });
     const untagged = (await rig.pexip.rooms()).filter(
       (room) => room.tag === '',
     );

@@ -44,7 +44,7 @@ describe('POST /room/bulk-create and GET /room/pool', () => {
     expect(answer.body).toEqual({ requested: 4 });
     expect(answer.headers.get('location')).toBe('/room/pool');
     const state = await waitFor(
-      rig.pool,
+      rig.poolState,
       (s) => s.available === 4 && s.creating === 0,
       'four pool rooms',
     );
@@ -77,14 +77,18 @@ describe('POST /room/bulk-create and GET /room/pool', () => {
       await rig.call('POST', '/room/bulk-create?count=3');
 
       // Each entry is queued before its room is made, hidden until then.
-      expect(await rig.pool()).toEqual({
+      expect(await rig.poolState()).toEqual({
         available: 0,
         ripening: 3,
         target: 0,
         creating: 3,
       });
-      await waitFor(rig.pool, (s) => s.available === 3, 'three pool rooms');
-      expect((await rig.pool()).creating).toBe(0);
+      await waitFor(
+        rig.poolState,
+        (s) => s.available === 3,
+        'three pool rooms',
+      );
+      expect((await rig.poolState()).creating).toBe(0);
     } finally {
       await rig.pexip.control.latency(0);
     }
@@ -98,7 +102,10 @@ describe('POST /room/bulk-create and GET /room/pool', () => {
       expectProblem(answer, 400);
       expect(Object.keys(answer.body.errors)).toEqual(['count']);
       expect(await rig.pexip.control.requests()).toEqual([]);
-      expect(await rig.pool()).toMatchObject({ creating: 0, available: 0 });
+      expect(await rig.poolState()).toMatchObject({
+        creating: 0,
+        available: 0,
+      });
     },
   );
 
@@ -133,7 +140,7 @@ describe('POST /room/bulk-create with BULK_CREATE_MAX lowered', () => {
     const answer = await rig.call('POST', '/room/bulk-create?count=5');
 
     expect(answer.status).toBe(202);
-    await waitFor(rig.pool, (s) => s.available === 5, 'five pool rooms');
+    await waitFor(rig.poolState, (s) => s.available === 5, 'five pool rooms');
   });
 });
 
@@ -197,7 +204,7 @@ describe('GET /room/pool while rooms ripen', () => {
 
   it('counts the top-up rooms as ripening, not available, with the target', async () => {
     const state = await waitFor(
-      rig.pool,
+      rig.poolState,
       (s) => s.ripening === 3 && s.creating === 0,
       'the first top-up',
     );
@@ -224,13 +231,13 @@ describe('the pool timer', () => {
   afterAll(() => rig.close());
 
   it('tops the pool up to its target without any create, after delete-all emptied it', async () => {
-    await waitFor(rig.pool, (s) => s.available === 2, 'the first top-up');
+    await waitFor(rig.poolState, (s) => s.available === 2, 'the first top-up');
 
     const wiped = await rig.call('DELETE', '/room?confirm=true');
 
     expect(wiped.body).toEqual({ deleted: 2, failed: [] });
     const state = await waitFor(
-      rig.pool,
+      rig.poolState,
       (s) => s.available === 2 && s.creating === 0,
       'the timer to refill the pool',
     );
@@ -297,7 +304,7 @@ describe('DELETE /room', () => {
     expect(Object.keys(answer.body.errors)).toEqual(['confirm']);
     expect(await rig.pexip.control.requests()).toEqual([]);
     expect(await rig.pexip.rooms()).toHaveLength(6);
-    expect(await rig.pool()).toMatchObject({ available: 3 });
+    expect(await rig.poolState()).toMatchObject({ available: 3 });
   });
 
   it('with confirm=true deletes every non-persistent room, empties the pool and answers the count', async () => {
@@ -307,7 +314,7 @@ describe('DELETE /room', () => {
     expect(answer.body).toEqual({ deleted: 4, failed: [] });
     const left = (await rig.pexip.rooms()).map((room) => room.name).sort();
     expect(left).toEqual(PERSISTENT);
-    expect(await rig.pool()).toMatchObject({ available: 0, ripening: 0 });
+    expect(await rig.poolState()).toMatchObject({ available: 0, ripening: 0 });
     const deletes = writesOf(await rig.pexip.control.requests());
     expect(deletes).toHaveLength(4);
     for (const request of deletes) {

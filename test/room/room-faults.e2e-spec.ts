@@ -39,7 +39,7 @@ describe('room endpoints when Pexip misbehaves', () => {
 
   /** The pool room is back, untagged, and the next create gets it. */
   const expectPoolRoomBack = async () => {
-    expect(await rig.pool()).toMatchObject({ available: 1, ripening: 0 });
+    expect(await rig.poolState()).toMatchObject({ available: 1, ripening: 0 });
     expect((await rig.pexip.findRoom(poolRoom))?.tag).toBe('');
     await rig.pexip.control.clearFaults();
     const retry = await rig.create(EXAMPLE_UUI);
@@ -158,7 +158,7 @@ describe('room endpoints when Pexip misbehaves', () => {
 
     expect(retry.status).toBe(200);
     expect(retry.body.name).toBe(poolRoom);
-    expect(await rig.pool()).toMatchObject({ available: 0, ripening: 0 });
+    expect(await rig.poolState()).toMatchObject({ available: 0, ripening: 0 });
   });
 
   it('gives up on a pool of vanished rooms after five and makes the room on demand, leaving the rest of the pool alone', async () => {
@@ -186,7 +186,7 @@ describe('room endpoints when Pexip misbehaves', () => {
       .map((url) => url.searchParams.get('name'));
     expect(lookedUp).toEqual(names.slice(0, 5));
     expect(writesOf(requests).map((write) => write.method)).toEqual(['POST']);
-    expect(await rig.pool()).toMatchObject({ available: 1, ripening: 0 });
+    expect(await rig.poolState()).toMatchObject({ available: 1, ripening: 0 });
   });
 
   it('answers 502 for reads, lists and deletes when Pexip fails them', async () => {

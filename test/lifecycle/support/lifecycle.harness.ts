@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import { CollectorService } from '../../../src/cleanup/collector.service';
 import { MetricsService } from '../../../src/metrics/metrics.service';
 import { PoolService } from '../../../src/pool/pool.service';
@@ -11,10 +10,8 @@ import {
   QueueStore,
 } from '../../../src/queue/queue.port';
 import { AzuriteQueueService, startAzurite } from '../../support/azurite';
-import { SINK_PASSWORD, SINK_USERNAME } from '../../support/event-sink';
-import { Answer, basic, CallOptions, callService } from '../../support/http';
-import { startService, TestService } from '../../support/service';
-import { startTestSimulator, TestSimulator } from '../../support/simulator';
+import { ServiceRig, startServiceRig } from '../../support/service-rig';
+import type { TestSimulator } from '../../support/simulator';
 
 export type QueueBackendName = 'sqlite' | 'azure';
 export const QUEUE_BACKENDS: readonly QueueBackendName[] = ['sqlite', 'azure'];
@@ -73,44 +70,20 @@ export async function startQueueBackend(
   };
 }
 
-export interface PoolCounts {
-  available: number;
-  ripening: number;
-  target: number;
-  creating: number;
-}
-
 /** A service on one queue backend, wired to a simulator, with helpers. */
-export interface LifecycleRig {
+export interface LifecycleRig extends ServiceRig {
   readonly backend: QueueBackend;
-  readonly pexip: TestSimulator;
-  readonly service: TestService;
   /** The service's own queue store and background services. */
   readonly queue: QueueStore;
   readonly collector: CollectorService;
   readonly pool: PoolService;
   readonly metrics: MetricsService;
-  /** Where Pexip's nodes post events. */
-  readonly sinkUrl: string;
-  call<T = any>(
-    method: string,
-    path: string,
-    options?: CallOptions,
-  ): Promise<Answer<T>>;
-  /** POST /public/event_sink with the right credentials unless told. */
-  sink(
-    body: unknown,
-    options?: { authorization?: string | null; rawBody?: string },
-  ): Promise<Answer>;
-  create(uuiData: string): Promise<Answer>;
-  poolCounts(): Promise<PoolCounts>;
   /** Messages waiting on the deletion queue, visible or hidden. */
   deletionBacklog(): Promise<number>;
-  close(): Promise<void>;
 }
 
 export interface RigOptions {
-  /** Overrides of the quiet defaults of `startService`. */
+  /** Overrides of the defaults of `startServiceRig`. */
   env?: Record<string, string>;
   /** A simulator shared with other rigs; closed by its owner, not here. */
   pexip?: TestSimulator;
@@ -120,7 +93,8 @@ export interface RigOptions {
 
 /**
  * Starts a simulator (unless given one) and the whole service on the given
- * backend, with event-sink credentials set and a generous rate limit.
+ * backend, with event-sink credentials set and a rate limit that never
+ * bites.
  */
 export async function startLifecycleRig(
   backend: QueueBackend,
@@ -129,63 +103,23 @@ export async function startLifecycleRig(
   Logger.overrideLogger(false);
   if (!options.keepQueues) await backend.clear();
 
-  // nestjs-pino keeps the first application's logger for work done outside
-  // a request (timers, runOnce) in a module-wide variable; without this a
-  // later service's background logs land in an earlier service's capture.
-  __resetOutOfContextForTests();
-
-  const ownPexip = options.pexip === undefined;
-  const pexip = options.pexip ?? (await startTestSimulator());
-  let service: TestService;
-  try {
-    service = await startService({
-      PEXIP_URL: pexip.url,
-      EVENT_SINK_USERNAME: SINK_USERNAME,
-      EVENT_SINK_PASSWORD: SINK_PASSWORD,
-      RATE_LIMIT_PER_MINUTE: '100000',
-      ...backend.env,
-      ...options.env,
-    });
-  } catch (error) {
-    if (ownPexip) await pexip.close();
-    throw error;
-  }
-
-  const queue = service.app.get<QueueStore>(QUEUE_STORE);
-  const call: LifecycleRig['call'] = (method, path, callOptions) =>
-    callService(service.url, method, path, callOptions);
+  const rig = await startServiceRig(
+    { ...backend.env, ...options.env },
+    options.pexip,
+  );
+  const { app } = rig.service;
+  const queue = app.get<QueueStore>(QUEUE_STORE);
 
   return {
+    ...rig,
     backend,
-    pexip,
-    service,
     queue,
-    collector: service.app.get(CollectorService),
-    pool: service.app.get(PoolService),
-    metrics: service.app.get(MetricsService),
-    sinkUrl: `${service.url}/public/event_sink`,
-    call,
-    sink: (body, sinkOptions = {}) => {
-      const authorization =
-        sinkOptions.authorization === undefined
-          ? basic(SINK_USERNAME, SINK_PASSWORD)
-          : sinkOptions.authorization;
-      return call('POST', '/public/event_sink', {
-        body,
-        rawBody: sinkOptions.rawBody,
-        headers: authorization === null ? {} : { authorization },
-      });
-    },
-    create: (uuiData) =>
-      call('POST', `/room/create?uuiData=${encodeURIComponent(uuiData)}`),
-    poolCounts: async () => (await call<PoolCounts>('GET', '/room/pool')).body,
+    collector: app.get(CollectorService),
+    pool: app.get(PoolService),
+    metrics: app.get(MetricsService),
     deletionBacklog: async () => {
       const counts = await queue.counts(DELETION_QUEUE);
       return counts.visible + counts.invisible;
-    },
-    async close() {
-      await service.close();
-      if (ownPexip) await pexip.close();
     },
   };
 }

@@ -1,6 +1,4 @@
-import { Answer, CallOptions, callService } from '../../support/http';
-import { startService, TestService } from '../../support/service';
-import { startTestSimulator, TestSimulator } from '../../support/simulator';
+import { ServiceRig, startServiceRig } from '../../support/service-rig';
 import { waitFor } from '../../support/wait';
 
 /** The fields of a room answered by POST /room/create, in any order. */
@@ -24,26 +22,8 @@ export const ALIAS_KEYS = [
 ];
 export const POOL_STATE_KEYS = ['available', 'creating', 'ripening', 'target'];
 
-export interface PoolState {
-  available: number;
-  ripening: number;
-  target: number;
-  creating: number;
-}
-
-/** A running service wired to its own simulator, with request helpers. */
-export interface RoomHarness {
-  readonly pexip: TestSimulator;
-  readonly service: TestService;
-  /** Calls the service; a body is sent as JSON. */
-  call<T = any>(
-    method: string,
-    path: string,
-    options?: CallOptions,
-  ): Promise<Answer<T>>;
-  /** POST /room/create with this uuiData, URL-encoded. */
-  create(uuiData: string): Promise<Answer>;
-  pool(): Promise<PoolState>;
+/** A service wired to its own simulator, with the pool tools of its tests. */
+export interface RoomHarness extends ServiceRig {
   /** Bulk-creates `count` pool rooms and waits until all are queued. */
   fillPool(count: number): Promise<void>;
   /**
@@ -54,12 +34,11 @@ export interface RoomHarness {
   fillPoolInOrder(count: number): Promise<string[]>;
   /** Back to an empty Pexip, an empty pool and an empty request log. */
   reset(): Promise<void>;
-  close(): Promise<void>;
 }
 
 /**
  * Starts a simulator and the whole service pointed at it. `env` overrides
- * the quiet defaults of `startService` (no pool top-up, rooms ripe at once).
+ * the defaults of `startServiceRig` (no pool top-up, rooms ripe at once).
  *
  * @example
  * const rig = await startRoomHarness({ POOL_TARGET_SIZE: '2' });
@@ -68,27 +47,15 @@ export interface RoomHarness {
 export async function startRoomHarness(
   env: Record<string, string> = {},
 ): Promise<RoomHarness> {
-  const pexip = await startTestSimulator();
-  let service: TestService;
-  try {
-    service = await startService({ PEXIP_URL: pexip.url, ...env });
-  } catch (error) {
-    await pexip.close();
-    throw error;
-  }
-
-  const call: RoomHarness['call'] = (method, path, options) =>
-    callService(service.url, method, path, options);
-
-  const pool = async () => (await call<PoolState>('GET', '/room/pool')).body;
+  const rig = await startServiceRig(env);
 
   const fillPool = async (count: number) => {
-    const before = await pool();
+    const before = await rig.poolState();
     const wanted = before.available + before.ripening + count;
-    const accepted = await call('POST', `/room/bulk-create?count=${count}`);
+    const accepted = await rig.call('POST', `/room/bulk-create?count=${count}`);
     expect(accepted.status).toBe(202);
     await waitFor(
-      pool,
+      rig.poolState,
       (state) =>
         state.creating === 0 && state.available + state.ripening === wanted,
       `${count} pool rooms queued`,
@@ -96,37 +63,28 @@ export async function startRoomHarness(
   };
 
   return {
-    pexip,
-    service,
-    call,
-    create: (uuiData) =>
-      call('POST', `/room/create?uuiData=${encodeURIComponent(uuiData)}`),
-    pool,
+    ...rig,
     fillPool,
     async fillPoolInOrder(count) {
       for (let i = 0; i < count; i++) {
         await fillPool(1);
       }
-      const rooms = await pexip.rooms();
+      const rooms = await rig.pexip.rooms();
       return rooms
         .filter((room) => room.tag === '')
         .sort((a, b) => a.id - b.id)
         .map((room) => room.name as string);
     },
     async reset() {
-      await pexip.control.reset();
+      await rig.pexip.control.reset();
       // With Pexip empty this only clears the pool queue.
-      const cleared = await call('DELETE', '/room?confirm=true');
+      const cleared = await rig.call('DELETE', '/room?confirm=true');
       if (cleared.status !== 200) {
         throw new Error(
           `Emptying the pool answered ${cleared.status}: ${cleared.text}`,
         );
       }
-      await pexip.control.clearRequests();
-    },
-    async close() {
-      await service.close();
-      await pexip.close();
+      await rig.pexip.control.clearRequests();
     },
   };
 }
