@@ -1,12 +1,20 @@
 import { exportSPKI } from 'jose';
-import { createServer } from 'node:net';
 import { ProblemType } from '../../src/common/problem';
 import { ConfigError, loadConfig } from '../../src/config/app-config';
+import {
+  BASIC_CHALLENGE,
+  BEARER_BARE,
+  GENESYS_CHALLENGE,
+  invalidToken,
+} from '../support/auth-challenges';
+import { freePort } from '../support/free-port';
+import { basicHeader, bearerHeader } from '../support/http';
 import {
   generateSigningKey,
   JwksServer,
   SigningKey,
   startJwksServer,
+  tamper,
 } from '../support/jwks-server';
 import { GenesysServer, startGenesysServer } from '../support/genesys-server';
 import { AuthTestApp, startAuthTestApp } from './auth-test-app';
@@ -24,13 +32,6 @@ const SKEW_SECONDS = 30;
 // Short, so the rotation row can wait it out; production uses 30 s.
 const JWKS_COOLDOWN_MS = 1_000;
 
-const BEARER_BARE = 'Bearer realm="maxconf"';
-const BASIC_CHALLENGE = 'Basic realm="maxconf-event-sink", charset="UTF-8"';
-const GENESYS_CHALLENGE =
-  'Genesys realm="maxconf-public-room", header="x-auth-token"';
-const invalidToken = (description: string) =>
-  `Bearer realm="maxconf", error="invalid_token", error_description="${description}"`;
-
 let jwks: JwksServer;
 let genesys: GenesysServer;
 let stranger: SigningKey;
@@ -38,27 +39,8 @@ const apps = {} as Record<'jwt' | 'none' | 'coldJwks', AuthTestApp>;
 
 const now = () => Math.floor(Date.now() / 1000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-const basic = (credentials: string) => ({
-  authorization: `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`,
-});
 const goodToken = (claims: Record<string, unknown> = {}) =>
   jwks.signToken({ roles: [ROLE], ...claims });
-
-function tamper(token: string, claims: Record<string, unknown>): string {
-  const [header, payload, signature] = token.split('.');
-  const decoded = JSON.parse(Buffer.from(payload, 'base64url').toString());
-  const forged = Buffer.from(JSON.stringify({ ...decoded, ...claims }));
-  return [header, forged.toString('base64url'), signature].join('.');
-}
-
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return `http://127.0.0.1:${port}/keys`;
-}
 
 function send(
   app: AuthTestApp,
@@ -109,7 +91,7 @@ const attacks: Attack[] = [
   {
     name: 'private route, Basic credentials instead of a bearer token',
     path: PRIVATE,
-    headers: () => basic(`${SINK_USER}:${SINK_PASSWORD}`),
+    headers: () => basicHeader(SINK_USER, SINK_PASSWORD),
     status: 401,
     challenge: BEARER_BARE,
   },
@@ -123,7 +105,7 @@ const attacks: Attack[] = [
   {
     name: 'bearer value that is not a JWT',
     path: PRIVATE,
-    headers: () => bearer('abc.def'),
+    headers: () => bearerHeader('abc.def'),
     status: 401,
     challenge: invalidToken('The token is malformed.'),
   },
@@ -131,7 +113,7 @@ const attacks: Attack[] = [
     name: 'valid token (keys served from cache, no refetch)',
     path: PRIVATE,
     arrange: () => (fetchesBefore = jwks.fetchCount),
-    headers: async () => bearer(await goodToken({ sub: 'idim-prod' })),
+    headers: async () => bearerHeader(await goodToken({ sub: 'idim-prod' })),
     status: 200,
     challenge: null,
     then: async (body) => {
@@ -145,7 +127,7 @@ const attacks: Attack[] = [
           apps.jwt,
           'GET',
           PRIVATE,
-          bearer(await goodToken()),
+          bearerHeader(await goodToken()),
         );
         expect(again.status).toBe(200);
       }
@@ -156,14 +138,14 @@ const attacks: Attack[] = [
     name: `expired ${5 * SKEW_SECONDS} s ago`,
     path: PRIVATE,
     headers: async () =>
-      bearer(await goodToken({ exp: now() - 5 * SKEW_SECONDS })),
+      bearerHeader(await goodToken({ exp: now() - 5 * SKEW_SECONDS })),
     status: 401,
     challenge: invalidToken('The token has expired.'),
   },
   {
     name: 'expired 10 s ago, within the clock skew',
     path: PRIVATE,
-    headers: async () => bearer(await goodToken({ exp: now() - 10 })),
+    headers: async () => bearerHeader(await goodToken({ exp: now() - 10 })),
     status: 200,
     challenge: null,
   },
@@ -171,28 +153,29 @@ const attacks: Attack[] = [
     name: `not valid for another ${5 * SKEW_SECONDS} s (nbf)`,
     path: PRIVATE,
     headers: async () =>
-      bearer(await goodToken({ nbf: now() + 5 * SKEW_SECONDS })),
+      bearerHeader(await goodToken({ nbf: now() + 5 * SKEW_SECONDS })),
     status: 401,
     challenge: invalidToken('The token is not valid yet.'),
   },
   {
     name: 'not valid for another 10 s, within the clock skew',
     path: PRIVATE,
-    headers: async () => bearer(await goodToken({ nbf: now() + 10 })),
+    headers: async () => bearerHeader(await goodToken({ nbf: now() + 10 })),
     status: 200,
     challenge: null,
   },
   {
     name: 'no exp claim',
     path: PRIVATE,
-    headers: async () => bearer(await goodToken({ exp: undefined })),
+    headers: async () => bearerHeader(await goodToken({ exp: undefined })),
     status: 401,
     challenge: invalidToken('The token has no exp claim.'),
   },
   {
     name: 'wrong audience',
     path: PRIVATE,
-    headers: async () => bearer(await goodToken({ aud: 'api://another-api' })),
+    headers: async () =>
+      bearerHeader(await goodToken({ aud: 'api://another-api' })),
     status: 401,
     challenge: invalidToken('The token is meant for another audience.'),
   },
@@ -200,7 +183,7 @@ const attacks: Attack[] = [
     name: 'wrong issuer',
     path: PRIVATE,
     headers: async () =>
-      bearer(
+      bearerHeader(
         await goodToken({
           iss: 'https://login.microsoftonline.com/other-tenant/v2.0',
         }),
@@ -211,7 +194,7 @@ const attacks: Attack[] = [
   {
     name: 'alg none (unsigned)',
     path: PRIVATE,
-    headers: () => bearer(jwks.unsignedToken({ roles: [ROLE] })),
+    headers: () => bearerHeader(jwks.unsignedToken({ roles: [ROLE] })),
     status: 401,
     challenge: invalidToken(
       'The token is signed with an algorithm this API does not accept.',
@@ -223,7 +206,7 @@ const attacks: Attack[] = [
     headers: async () => {
       const pem = await exportSPKI(jwks.keys[0].publicKey);
       const secret = Buffer.from(pem);
-      return bearer(
+      return bearerHeader(
         await jwks.signToken({ roles: [ROLE] }, { alg: 'HS256', key: secret }),
       );
     },
@@ -236,7 +219,7 @@ const attacks: Attack[] = [
     name: 'unknown kid',
     path: PRIVATE,
     headers: async () =>
-      bearer(
+      bearerHeader(
         await jwks.signToken(
           { roles: [ROLE] },
           { kid: 'key-unknown', key: stranger.privateKey },
@@ -249,7 +232,7 @@ const attacks: Attack[] = [
     name: 'kid of a served key, signed by another key',
     path: PRIVATE,
     headers: async () =>
-      bearer(
+      bearerHeader(
         await jwks.signToken({ roles: [ROLE] }, { key: stranger.privateKey }),
       ),
     status: 401,
@@ -259,7 +242,9 @@ const attacks: Attack[] = [
     name: 'payload tampered after signing',
     path: PRIVATE,
     headers: async () =>
-      bearer(tamper(await goodToken({ sub: 'client-app' }), { sub: 'admin' })),
+      bearerHeader(
+        tamper(await goodToken({ sub: 'client-app' }), { sub: 'admin' }),
+      ),
     status: 401,
     challenge: invalidToken('The token signature is not valid.'),
   },
@@ -267,7 +252,7 @@ const attacks: Attack[] = [
     name: 'valid token without the required app role',
     path: PRIVATE,
     headers: async () =>
-      bearer(await jwks.signToken({ roles: ['Rooms.Read'] })),
+      bearerHeader(await jwks.signToken({ roles: ['Rooms.Read'] })),
     status: 403,
     challenge:
       'Bearer realm="maxconf", error="insufficient_scope", error_description="The token lacks the app role(s): Rooms.ReadWrite."',
@@ -282,7 +267,7 @@ const attacks: Attack[] = [
       await sleep(JWKS_COOLDOWN_MS + 200);
       fetchesBefore = jwks.fetchCount;
     },
-    headers: async () => bearer(await goodToken({ sub: 'rotated' })),
+    headers: async () => bearerHeader(await goodToken({ sub: 'rotated' })),
     status: 200,
     challenge: null,
     then: async (body) => {
@@ -291,7 +276,7 @@ const attacks: Attack[] = [
       expect(jwks.fetchCount).toBe(fetchesBefore + 1);
       for (const kid of ['key-2', 'key-1', 'key-2']) {
         const token = await jwks.signToken({ roles: [ROLE] }, { kid });
-        const again = await send(apps.jwt, 'GET', PRIVATE, bearer(token));
+        const again = await send(apps.jwt, 'GET', PRIVATE, bearerHeader(token));
         expect(again.status).toBe(200);
       }
       expect(jwks.fetchCount).toBe(fetchesBefore + 1);
@@ -305,7 +290,7 @@ const attacks: Attack[] = [
       fetchesBefore = jwks.fetchCount;
     },
     restore: () => jwks.up(),
-    headers: async () => bearer(await goodToken()),
+    headers: async () => bearerHeader(await goodToken()),
     status: 200,
     challenge: null,
     then: () => expect(jwks.fetchCount).toBe(fetchesBefore),
@@ -314,7 +299,7 @@ const attacks: Attack[] = [
     name: 'JWKS endpoint unreachable and no key cached',
     app: 'coldJwks',
     path: PRIVATE,
-    headers: async () => bearer(await goodToken()),
+    headers: async () => bearerHeader(await goodToken()),
     status: 503,
     challenge: null,
     problemType: ProblemType.dependencyUnavailable,
@@ -330,7 +315,7 @@ const attacks: Attack[] = [
   {
     name: 'public room, no x-auth-token (a valid bearer JWT does not count)',
     path: ROOM,
-    headers: async () => bearer(await goodToken()),
+    headers: async () => bearerHeader(await goodToken()),
     status: 401,
     challenge: GENESYS_CHALLENGE,
   },
@@ -415,7 +400,7 @@ const attacks: Attack[] = [
     name: 'event sink, right credentials (UTF-8 password)',
     method: 'POST',
     path: SINK,
-    headers: () => basic(`${SINK_USER}:${SINK_PASSWORD}`),
+    headers: () => basicHeader(SINK_USER, SINK_PASSWORD),
     status: 200,
     challenge: null,
     then: (body) => expect(body).toEqual({ status: 'accepted' }),
@@ -424,7 +409,7 @@ const attacks: Attack[] = [
     name: 'event sink, wrong password',
     method: 'POST',
     path: SINK,
-    headers: () => basic(`${SINK_USER}:sink-password`),
+    headers: () => basicHeader(SINK_USER, 'sink-password'),
     status: 401,
     challenge: BASIC_CHALLENGE,
   },
@@ -432,7 +417,7 @@ const attacks: Attack[] = [
     name: 'event sink, wrong user',
     method: 'POST',
     path: SINK,
-    headers: () => basic(`admin:${SINK_PASSWORD}`),
+    headers: () => basicHeader('admin', SINK_PASSWORD),
     status: 401,
     challenge: BASIC_CHALLENGE,
   },
@@ -448,7 +433,9 @@ const attacks: Attack[] = [
     name: 'event sink, Basic value without a colon',
     method: 'POST',
     path: SINK,
-    headers: () => basic(`${SINK_USER}${SINK_PASSWORD}`),
+    headers: () => ({
+      authorization: `Basic ${Buffer.from(`${SINK_USER}${SINK_PASSWORD}`).toString('base64')}`,
+    }),
     status: 401,
     challenge: BASIC_CHALLENGE,
   },
@@ -456,7 +443,7 @@ const attacks: Attack[] = [
     name: 'event sink, a valid bearer JWT instead of Basic',
     method: 'POST',
     path: SINK,
-    headers: async () => bearer(await goodToken()),
+    headers: async () => bearerHeader(await goodToken()),
     status: 401,
     challenge: BASIC_CHALLENGE,
   },
@@ -517,7 +504,7 @@ describe('authentication over HTTP', () => {
     apps.none = await startAuthTestApp({ ...env, AUTH_MODE: 'none' });
     apps.coldJwks = await startAuthTestApp({
       ...env,
-      AUTH_JWKS_URL: await closedPortUrl(),
+      AUTH_JWKS_URL: `http://127.0.0.1:${await freePort()}/keys`,
     });
   });
 

@@ -17,11 +17,11 @@ import { unknownEnvNames } from './support/env-names';
 import {
   buildLikeTheImage,
   exited,
-  freePort,
   ImageLikeBuild,
   REPO_ROOT,
 } from './support/image-build';
 import { RunningProgram, startProgram } from './support/program';
+import { freePort } from '../support/free-port';
 
 // No Docker engine runs in CI. These tests read the Dockerfile as Docker
 // would, then do what the image does without the engine: compile with the

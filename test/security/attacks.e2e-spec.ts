@@ -5,7 +5,13 @@ import {
   QUEUE_STORE,
   QueueStore,
 } from '../../src/queue/queue.port';
-import { generateSigningKey, SigningKey } from '../support/jwks-server';
+import {
+  BASIC_CHALLENGE,
+  BEARER_BARE,
+  GENESYS_CHALLENGE,
+  invalidToken,
+} from '../support/auth-challenges';
+import { generateSigningKey, SigningKey, tamper } from '../support/jwks-server';
 import { Answer, basicHeader, bearerHeader } from '../support/http';
 import { expectProblem } from '../support/problem';
 import {
@@ -26,13 +32,6 @@ import { CONFERENCES } from '../support/pexip-requests';
  * reach Pexip.
  */
 
-const BEARER_BARE = 'Bearer realm="maxconf"';
-const BASIC_CHALLENGE = 'Basic realm="maxconf-event-sink", charset="UTF-8"';
-const GENESYS_CHALLENGE =
-  'Genesys realm="maxconf-public-room", header="x-auth-token"';
-const invalidToken = (description: string) =>
-  `Bearer realm="maxconf", error="invalid_token", error_description="${description}"`;
-
 const ROOM = 'attack-room';
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -40,13 +39,6 @@ let rig: SecurityRig;
 let stranger: SigningKey;
 let sameKid: SigningKey;
 let room: { pin: string; guest_pin: string; id: number };
-
-function tamper(token: string, claims: Record<string, unknown>): string {
-  const [header, payload, signature] = token.split('.');
-  const decoded = JSON.parse(Buffer.from(payload, 'base64url').toString());
-  const forged = Buffer.from(JSON.stringify({ ...decoded, ...claims }));
-  return [header, forged.toString('base64url'), signature].join('.');
-}
 
 interface Attack {
   name: string;

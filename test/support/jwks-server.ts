@@ -173,3 +173,16 @@ export async function startJwksServer(
     },
   };
 }
+
+/**
+ * The token with `claims` merged into its payload and the signature left
+ * as it was: what a client that edits its own token sends.
+ *
+ * @example tamper(await jwks.signToken({}), { roles: ['Rooms.ReadWrite'] })
+ */
+export function tamper(token: string, claims: Record<string, unknown>): string {
+  const [header, payload, signature] = token.split('.');
+  const decoded = JSON.parse(Buffer.from(payload, 'base64url').toString());
+  const forged = Buffer.from(JSON.stringify({ ...decoded, ...claims }));
+  return [header, forged.toString('base64url'), signature].join('.');
+}

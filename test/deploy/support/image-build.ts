@@ -1,6 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { isIgnored } from './dockerfile-parser';
 
@@ -73,23 +72,4 @@ export function exited(
       resolve({ code, signal, output });
     });
   });
-}
-
-/**
- * A port nobody listens on right now. A program configured through the
- * environment cannot be told "port 0" and report back, so the test picks
- * the port; another process could take it in between, which on loopback
- * of a test machine does not happen in practice.
- */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve()),
-  );
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') {
-    throw new Error('no TCP address');
-  }
-  return address.port;
 }
