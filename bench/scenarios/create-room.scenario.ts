@@ -80,7 +80,10 @@ export async function createRoomScenario(
 
       await simulator.clearRequests();
       const fromPoolBefore = await service.metric(
-        'maxconf_rooms_handed_out_total{source="pool"}',
+        'maxconf_rooms_handed_out_total',
+        {
+          source: 'pool',
+        },
       );
       const cpu = cpuMeter(ctx, service.process);
       ctx.log(`create: ${amount} creates from ${clients} clients`);
@@ -95,9 +98,9 @@ export async function createRoomScenario(
       });
       const cpuShare = cpu.stop(load.seconds);
       const fromPool =
-        (await service.metric(
-          'maxconf_rooms_handed_out_total{source="pool"}',
-        )) - fromPoolBefore;
+        (await service.metric('maxconf_rooms_handed_out_total', {
+          source: 'pool',
+        })) - fromPoolBefore;
       const calls = tally(await simulator.requests());
 
       if (load.errors > 0 || load.non2xx > 0) {

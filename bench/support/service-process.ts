@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { freePort } from '../../test/support/free-port';
 import { Answer, basic, callService } from '../../test/support/http';
 import type { JwksServer } from '../../test/support/jwks-server';
+import { metricValue } from '../../test/support/prometheus';
 import { NodeProcess, startNodeProcess } from './node-process';
 import {
   PEXIP_PASSWORD,
@@ -33,8 +34,11 @@ export interface ServiceProcess {
   readonly sqlitePath: string;
   /** A call with the bearer token; a body is sent as JSON. */
   call(method: string, path: string, body?: unknown): Promise<Answer>;
-  /** Value of one Prometheus series, e.g. `maxconf_rooms_handed_out_total{source="pool"}`. */
-  metric(series: string): Promise<number>;
+  /**
+   * Value of one Prometheus sample, 0 when absent.
+   * @example await service.metric('maxconf_rooms_handed_out_total', { source: 'pool' })
+   */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -148,10 +152,9 @@ export async function startServiceProcess(
     eventSinkAuthorization: basic(EVENT_SINK_USERNAME, sinkPassword),
     sqlitePath,
     call,
-    async metric(series) {
+    async metric(name, labels) {
       const { text } = await call('GET', '/metrics');
-      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-      return line ? Number(line.slice(series.length + 1)) : 0;
+      return metricValue(text, name, labels) ?? 0;
     },
     stop: () => child.stop(),
   };

@@ -8,6 +8,7 @@ import {
 } from './support/lifecycle.harness';
 import { conferenceEnded } from '../support/event-sink';
 import { CONFERENCES } from '../support/pexip-requests';
+import { metricTotal, metricValue, samples } from '../support/prometheus';
 import { uuiFor } from '../support/uui';
 import { waitFor } from '../support/wait';
 
@@ -19,42 +20,6 @@ import { waitFor } from '../support/wait';
  */
 
 jest.setTimeout(30_000);
-
-/** One sample of the Prometheus text: its labels and value. */
-interface Sample {
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Samples of the metric called exactly `name` (no suffix matching). */
-function samples(text: string, name: string): Sample[] {
-  const found: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) {
-      labels[pair[1]] = pair[2];
-    }
-    found.push({ labels, value: Number(match[3]) });
-  }
-  return found;
-}
-
-/** The value of the sample whose labels include `labels`, or undefined. */
-function value(
-  text: string,
-  name: string,
-  labels: Record<string, string> = {},
-): number | undefined {
-  return samples(text, name).find((sample) =>
-    Object.entries(labels).every(([k, v]) => sample.labels[k] === v),
-  )?.value;
-}
-
-function total(text: string, name: string): number {
-  return samples(text, name).reduce((sum, sample) => sum + sample.value, 0);
-}
 
 describe.each(QUEUE_BACKENDS)('GET /metrics on %s', (name) => {
   let backend: QueueBackend;
@@ -104,7 +69,7 @@ describe.each(QUEUE_BACKENDS)('GET /metrics on %s', (name) => {
       expect((await rig.sink(conferenceEnded(room))).status).toBe(200);
     }
     const queued = await rig.call('GET', '/metrics');
-    expect(value(queued.text, 'maxconf_deletion_backlog')).toBe(2);
+    expect(metricValue(queued.text, 'maxconf_deletion_backlog')).toBe(2);
     await waitFor(
       async () => (await rig.queue.counts(DELETION_QUEUE)).visible,
       (visible) => visible === 2,
@@ -118,18 +83,24 @@ describe.each(QUEUE_BACKENDS)('GET /metrics on %s', (name) => {
 
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toMatch(/^text\/plain/);
-    expect(value(text, 'maxconf_pool_rooms', { state: 'available' })).toBe(0);
-    expect(value(text, 'maxconf_pool_rooms', { state: 'ripening' })).toBe(0);
-    expect(value(text, 'maxconf_pool_rooms', { state: 'creating' })).toBe(0);
-    expect(value(text, 'maxconf_deletion_backlog')).toBe(0);
-    expect(value(text, 'maxconf_deletion_queued_total')).toBe(2);
+    expect(
+      metricValue(text, 'maxconf_pool_rooms', { state: 'available' }),
+    ).toBe(0);
+    expect(metricValue(text, 'maxconf_pool_rooms', { state: 'ripening' })).toBe(
+      0,
+    );
+    expect(metricValue(text, 'maxconf_pool_rooms', { state: 'creating' })).toBe(
+      0,
+    );
+    expect(metricValue(text, 'maxconf_deletion_backlog')).toBe(0);
+    expect(metricValue(text, 'maxconf_deletion_queued_total')).toBe(2);
     expect(samples(text, 'maxconf_rooms_handed_out_total')).toEqual(
       expect.arrayContaining([
         { labels: { source: 'pool' }, value: 2 },
         { labels: { source: 'on_demand' }, value: 1 },
       ]),
     );
-    expect(total(text, 'maxconf_rooms_handed_out_total')).toBe(3);
+    expect(metricTotal(text, 'maxconf_rooms_handed_out_total')).toBe(3);
     expect(samples(text, 'maxconf_rooms_created_total')).toEqual(
       expect.arrayContaining([
         { labels: { purpose: 'pool' }, value: 2 },
@@ -148,9 +119,9 @@ describe.each(QUEUE_BACKENDS)('GET /metrics on %s', (name) => {
 
     // Every attempt the simulator saw is timed once, the failed one too.
     const requests = await rig.pexip.control.requests();
-    expect(total(text, 'maxconf_pexip_request_duration_seconds_count')).toBe(
-      requests.length,
-    );
+    expect(
+      metricTotal(text, 'maxconf_pexip_request_duration_seconds_count'),
+    ).toBe(requests.length);
     const buckets = samples(
       text,
       'maxconf_pexip_request_duration_seconds_bucket',

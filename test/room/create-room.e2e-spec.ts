@@ -1,13 +1,13 @@
 import {
   ALIAS_KEYS,
   CREATED_ROOM_KEYS,
-  metricValue,
   RoomHarness,
   startRoomHarness,
 } from './support/room.harness';
 import { CONFERENCES, queryOf, writesOf } from '../support/pexip-requests';
 import { EXAMPLE_TAG, EXAMPLE_UUI, tagFor, uuiFor } from '../support/uui';
 import { waitFor } from '../support/wait';
+import { metricValue } from '../support/prometheus';
 
 /**
  * POST /room/create over real HTTP against the simulator: the answer's
@@ -440,9 +440,10 @@ describe('POST /room/create while the pool is still ripening', () => {
     expect(await rig.poolState()).toMatchObject({ available: 0, ripening: 2 });
     const onDemand = async () => {
       const { text } = await rig.call('GET', '/metrics');
-      return metricValue(text, 'maxconf_rooms_created_total', {
+      const created = metricValue(text, 'maxconf_rooms_created_total', {
         purpose: 'on_demand',
       });
+      return created ?? 0;
     };
     const before = await onDemand();
     await rig.pexip.control.clearRequests();

@@ -88,21 +88,3 @@ export async function startRoomHarness(
     },
   };
 }
-
-/** The value of one Prometheus sample, 0 when absent. */
-export function metricValue(
-  exposition: string,
-  name: string,
-  labels: Record<string, string> = {},
-): number {
-  const wanted = Object.entries(labels).map(
-    ([key, value]) => `${key}="${value}"`,
-  );
-  for (const line of exposition.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (wanted.every((label) => line.includes(label))) {
-      return Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return 0;
-}
