@@ -15,17 +15,13 @@
 import { randomInt } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { POOL_QUEUE, DELETION_QUEUE } from '../src/queue/queue.port';
-import {
-  callService,
-  roomsOn,
-  SINK_PASSWORD,
-  SINK_USERNAME,
-  uuiFor,
-} from '../test/reliability/support/reliability.harness';
+import { SINK_PASSWORD, SINK_USERNAME } from '../test/support/event-sink';
+import { callService } from '../test/support/http';
 import {
   ServiceProcess,
   startServiceProcess,
-} from '../test/reliability/support/service-process';
+} from '../test/support/service-process';
+import { uuiFor } from '../test/support/uui';
 import {
   FaultRequest,
   startTestSimulator,
@@ -423,7 +419,7 @@ async function soak(
   const persistent = new Set(PERSISTENT_ROOMS);
   const settled = await waitUntil(
     async () => {
-      const rooms = await roomsOn(pexip);
+      const rooms = await pexip.rooms();
       const backlog = countQueue(service.sqlitePath, DELETION_QUEUE);
       const tagged = rooms.filter(
         (room) => room.tag !== '' && !persistent.has(room.name),
@@ -434,7 +430,7 @@ async function soak(
   );
   say(settled ? 'drained' : 'drain timed out');
 
-  const rooms = await roomsOn(pexip);
+  const rooms = await pexip.rooms();
   const poolNames = new Set(queueBodies(service.sqlitePath, POOL_QUEUE));
   const leaked = rooms
     .map((room) => room.name as string)

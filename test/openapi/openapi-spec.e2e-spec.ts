@@ -27,7 +27,9 @@ describe('openapi-spec.json', () => {
 
   it('documents every route of the contract', () => {
     const routes = Object.entries(document.paths).flatMap(([path, item]) =>
-      Object.keys(item ?? {}).map((method) => `${method.toUpperCase()} ${path}`),
+      Object.keys(item ?? {}).map(
+        (method) => `${method.toUpperCase()} ${path}`,
+      ),
     );
 
     expect(routes.sort()).toEqual(
