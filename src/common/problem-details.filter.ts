@@ -218,8 +218,9 @@ function mapHttpException(exception: HttpException): MappedProblem['body'] {
 }
 
 /**
- * Errors from Express middleware (body parser, URL decoding) that carry a
- * client status and a message meant for the client (`expose`).
+ * Errors from Express middleware that carry a client status and a message
+ * meant for the client (`expose`, as http-errors sets it). Body-parser
+ * failures never get here: `bodyParsers` words them itself.
  */
 function asClientHttpError(
   error: unknown,
@@ -229,18 +230,11 @@ function asClientHttpError(
     status?: unknown;
     statusCode?: unknown;
     expose?: unknown;
-    type?: unknown;
     message?: unknown;
   };
   const status = Number(candidate.status ?? candidate.statusCode);
   if (!(status >= 400 && status < 500) || candidate.expose !== true) {
     return undefined;
-  }
-  if (candidate.type === 'entity.too.large') {
-    return { status, message: 'The request body is too large.' };
-  }
-  if (candidate.type === 'entity.parse.failed') {
-    return { status, message: 'The request body is not valid JSON.' };
   }
   return { status, message: String(candidate.message ?? 'Bad request') };
 }
