@@ -1,16 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { Socket } from 'node:net';
-import { captureLogs } from '../../test/pexip/support/log-capture';
-import {
-  PexipAdapterHarness,
-  startPexipAdapter,
-} from '../../test/pexip/support/pexip-adapter.harness';
+import { useScriptedPexip } from '../../test/pexip/support/pexip-adapter.harness';
 import {
   conference,
   inOrder,
   listBody,
   ReceivedRequest,
-  ScriptedPexipServer,
 } from '../../test/pexip/support/scripted-pexip.server';
 import {
   describe as describeRequest,
@@ -27,38 +22,14 @@ import { CONFERENCE_PATH } from './pexip.types';
 /*
  * The transport rules every Pexip call follows (retries, time budget,
  * concurrency cap, credentials, observer), exercised through PexipService
- * against a real HTTP server on loopback.
+ * against a real HTTP rig.server on loopback.
  */
 
 const ROOM_PATH = `${CONFERENCE_PATH}42/`;
 const OK_ROOM = { status: 200, body: conference(42, 'room') } as const;
 
-let server: ScriptedPexipServer;
-let adapter: PexipAdapterHarness | undefined;
-let logs: ReturnType<typeof captureLogs>;
-
-beforeEach(async () => {
-  logs = captureLogs();
-  server = await ScriptedPexipServer.start();
-});
-
-afterEach(async () => {
-  await adapter?.close();
-  adapter = undefined;
-  await server.close();
-  logs.restore();
-});
-
-async function start(env: Record<string, string> = {}) {
-  adapter = await startPexipAdapter({
-    PEXIP_URL: server.url,
-    PEXIP_TIMEOUT_MS: '2000',
-    PEXIP_MAX_RETRIES: '3',
-    PEXIP_MAX_CONCURRENCY: '10',
-    ...env,
-  });
-  return adapter;
-}
+const rig = useScriptedPexip({ PEXIP_MAX_CONCURRENCY: '10' });
+const start = async (env: Record<string, string> = {}) => rig.start(env);
 
 const methods = (requests: ReceivedRequest[]) =>
   requests.map((request) => `${request.method} ${request.path}`);
@@ -69,11 +40,11 @@ describe('every call', () => {
       PEXIP_USERNAME: 'api',
       PEXIP_PASSWORD: 'pa:ss',
     });
-    server.reply(() => OK_ROOM);
+    rig.server.reply(() => OK_ROOM);
 
     await pexip.getConference(42);
 
-    const [request] = server.requests;
+    const [request] = rig.server.requests;
     expect(request.headers.authorization).toBe(
       `Basic ${Buffer.from('api:pa:ss').toString('base64')}`,
     );
@@ -82,32 +53,32 @@ describe('every call', () => {
 
   it('sends a PATCH body as JSON', async () => {
     const { pexip } = await start();
-    server.reply(() => ({ status: 202 }));
+    rig.server.reply(() => ({ status: 202 }));
 
     await pexip.updateConference(42, { tag: 'x' });
 
-    const [request] = server.requests;
+    const [request] = rig.server.requests;
     expect(request.headers['content-type']).toBe('application/json');
     expect(request.json).toEqual({ tag: 'x' });
   });
 
   it('never follows a redirect', async () => {
     const { pexip } = await start();
-    server.reply(() => ({
+    rig.server.reply(() => ({
       status: 301,
-      headers: { Location: `${server.url}/elsewhere/` },
+      headers: { Location: `${rig.server.url}/elsewhere/` },
     }));
 
     const failure = pexip.getConference(42);
 
     await expect(failure).rejects.toThrow(PexipUnavailableError);
     await expect(failure).rejects.toMatchObject({ status: 301 });
-    expect(methods(server.requests)).toEqual([`GET ${ROOM_PATH}`]);
+    expect(methods(rig.server.requests)).toEqual([`GET ${ROOM_PATH}`]);
   });
 
   it('keeps one TCP keep-alive delay on a reused socket, so it is set once', async () => {
     const { pexip } = await start();
-    server.reply(() => OK_ROOM);
+    rig.server.reply(() => OK_ROOM);
     const setKeepAlive = jest.spyOn(Socket.prototype, 'setKeepAlive');
 
     let delays: unknown[];
@@ -126,7 +97,7 @@ describe('every call', () => {
 
   it('reports each attempt to the observer with a route fit for metrics', async () => {
     const harness = await start();
-    server.reply(inOrder({ status: 503 }, OK_ROOM));
+    rig.server.reply(inOrder({ status: 503 }, OK_ROOM));
 
     await harness.pexip.getConference(42);
 
@@ -153,28 +124,28 @@ describe('retries', () => {
     'repeats a GET answered %i and returns the later answer',
     async (status) => {
       const { pexip } = await start();
-      server.reply(inOrder({ status }, { status }, OK_ROOM));
+      rig.server.reply(inOrder({ status }, { status }, OK_ROOM));
 
       const room = await pexip.getConference(42);
 
       expect(room?.id).toBe(42);
-      expect(server.requests).toHaveLength(3);
+      expect(rig.server.requests).toHaveLength(3);
     },
   );
 
   it('repeats a GET whose connection was reset', async () => {
     const { pexip } = await start();
-    server.reply(inOrder('reset', OK_ROOM));
+    rig.server.reply(inOrder('reset', OK_ROOM));
 
     const room = await pexip.getConference(42);
 
     expect(room?.id).toBe(42);
-    expect(server.requests).toHaveLength(2);
+    expect(rig.server.requests).toHaveLength(2);
   });
 
   it('repeats a PATCH answered 502 and a DELETE whose connection was reset', async () => {
     const { pexip } = await start();
-    server.reply(
+    rig.server.reply(
       inOrder({ status: 502 }, { status: 202 }, 'reset', { status: 204 }),
     );
 
@@ -182,7 +153,7 @@ describe('retries', () => {
     const deleted = await pexip.deleteConference(42);
 
     expect(deleted).toBe(true);
-    expect(methods(server.requests)).toEqual([
+    expect(methods(rig.server.requests)).toEqual([
       `PATCH ${ROOM_PATH}`,
       `PATCH ${ROOM_PATH}`,
       `DELETE ${ROOM_PATH}`,
@@ -192,11 +163,11 @@ describe('retries', () => {
 
   it('logs one warning per retry, naming the call and the cause', async () => {
     const { pexip } = await start();
-    server.reply(inOrder({ status: 503 }, 'reset', OK_ROOM));
+    rig.server.reply(inOrder({ status: 503 }, 'reset', OK_ROOM));
 
     await pexip.getConference(42);
 
-    const warnings = logs.at('warn');
+    const warnings = rig.logs.at('warn');
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toMatch(
       new RegExp(
@@ -208,33 +179,33 @@ describe('retries', () => {
 
   it('stops after PEXIP_MAX_RETRIES retries and reports the last status', async () => {
     const { pexip } = await start({ PEXIP_MAX_RETRIES: '2' });
-    server.reply(() => ({ status: 503 }));
+    rig.server.reply(() => ({ status: 503 }));
 
     const failure = pexip.getConference(42);
 
     await expect(failure).rejects.toThrow(PexipUnavailableError);
     await expect(failure).rejects.toMatchObject({ status: 503 });
-    expect(server.requests).toHaveLength(3);
+    expect(rig.server.requests).toHaveLength(3);
   });
 
   it('does not retry at all when PEXIP_MAX_RETRIES is 0', async () => {
     const { pexip } = await start({ PEXIP_MAX_RETRIES: '0' });
-    server.reply(() => ({ status: 503 }));
+    rig.server.reply(() => ({ status: 503 }));
 
     await expect(pexip.getConference(42)).rejects.toMatchObject({
       status: 503,
     });
-    expect(server.requests).toHaveLength(1);
+    expect(rig.server.requests).toHaveLength(1);
   });
 
   it.each([400, 500, 501])(
     'does not repeat a GET answered %i',
     async (status) => {
       const { pexip } = await start();
-      server.reply(() => ({ status, body: { error: 'no' } }));
+      rig.server.reply(() => ({ status, body: { error: 'no' } }));
 
       await expect(pexip.getConference(42)).rejects.toThrow();
-      expect(server.requests).toHaveLength(1);
+      expect(rig.server.requests).toHaveLength(1);
     },
   );
 
@@ -245,7 +216,7 @@ describe('retries', () => {
       { status: 429, headers: { 'Retry-After': '1' } },
       OK_ROOM,
     );
-    server.reply((request) => {
+    rig.server.reply((request) => {
       arrivals.push(Date.now());
       return replies(request);
     });
@@ -260,20 +231,20 @@ describe('retries', () => {
 
   it('gives up at once when Retry-After reaches past the call budget', async () => {
     const { pexip } = await start({ PEXIP_TIMEOUT_MS: '1000' });
-    server.reply(() => ({ status: 429, headers: { 'Retry-After': '5' } }));
+    rig.server.reply(() => ({ status: 429, headers: { 'Retry-After': '5' } }));
     const started = Date.now();
 
     await expect(pexip.getConference(42)).rejects.toMatchObject({
       name: 'PexipUnavailableError',
       status: 429,
     });
-    expect(server.requests).toHaveLength(1);
+    expect(rig.server.requests).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('never repeats a POST by itself', async () => {
     const { pexip } = await start();
-    server.reply(() => ({
+    rig.server.reply(() => ({
       status: 400,
       body: { conference: { pin: ['Enter a valid PIN.'] } },
     }));
@@ -289,14 +260,14 @@ describe('retries', () => {
         aliases: [{ alias: 'r' }],
       }),
     ).rejects.toThrow('Pexip rejected');
-    expect(methods(server.requests)).toEqual([`POST ${CONFERENCE_PATH}`]);
+    expect(methods(rig.server.requests)).toEqual([`POST ${CONFERENCE_PATH}`]);
   });
 });
 
 describe('the time budget (1.5 × PEXIP_TIMEOUT_MS per call)', () => {
   it('fails a call whose every attempt hangs with PexipTimeoutError within the budget', async () => {
     const harness = await start({ PEXIP_TIMEOUT_MS: '1000' });
-    server.reply(() => 'hang');
+    rig.server.reply(() => 'hang');
     const started = Date.now();
 
     const failure = harness.pexip.getConference(42);
@@ -310,7 +281,7 @@ describe('the time budget (1.5 × PEXIP_TIMEOUT_MS per call)', () => {
       'timeout',
       'timeout',
     ]);
-    expect(server.requests).toHaveLength(2);
+    expect(rig.server.requests).toHaveLength(2);
   });
 
   it('fails after one timeout when retries are off', async () => {
@@ -318,7 +289,7 @@ describe('the time budget (1.5 × PEXIP_TIMEOUT_MS per call)', () => {
       PEXIP_TIMEOUT_MS: '300',
       PEXIP_MAX_RETRIES: '0',
     });
-    server.reply(() => 'hang');
+    rig.server.reply(() => 'hang');
     const started = Date.now();
 
     await expect(pexip.getConference(42)).rejects.toThrow(
@@ -329,7 +300,7 @@ describe('the time budget (1.5 × PEXIP_TIMEOUT_MS per call)', () => {
 
   it('retries a timed-out attempt when the answer then comes quickly', async () => {
     const { pexip } = await start({ PEXIP_TIMEOUT_MS: '1000' });
-    server.reply(inOrder('hang', OK_ROOM));
+    rig.server.reply(inOrder('hang', OK_ROOM));
 
     const room = await pexip.getConference(42);
 
@@ -344,7 +315,7 @@ describe('the cap on calls in flight', () => {
       PEXIP_MAX_RETRIES: '0',
       PEXIP_TIMEOUT_MS: '300',
     });
-    server.reply(() => 'hang');
+    rig.server.reply(() => 'hang');
 
     // Two hanging calls hold the only slot for the whole 450 ms budget.
     const results = await Promise.allSettled([
@@ -361,28 +332,28 @@ describe('the cap on calls in flight', () => {
     const last = (results[2] as PromiseRejectedResult).reason as Error;
     expect(last).toBeInstanceOf(PexipQueueTimeoutError);
     expect(last).toBeInstanceOf(PexipTimeoutError);
-    expect(server.requests.map((request) => request.path)).not.toContain(
+    expect(rig.server.requests.map((request) => request.path)).not.toContain(
       `${CONFERENCE_PATH}3/`,
     );
   });
 
   it('never has more than PEXIP_MAX_CONCURRENCY requests at Pexip at once', async () => {
     const { pexip } = await start({ PEXIP_MAX_CONCURRENCY: '4' });
-    server.reply(() => ({ ...OK_ROOM, delayMs: 50 }));
+    rig.server.reply(() => ({ ...OK_ROOM, delayMs: 50 }));
 
     const rooms = await Promise.all(
       Array.from({ length: 30 }, () => pexip.getConference(42)),
     );
 
     expect(rooms).toHaveLength(30);
-    expect(server.requests).toHaveLength(30);
-    expect(server.maxInFlight).toBe(4);
+    expect(rig.server.requests).toHaveLength(30);
+    expect(rig.server.maxInFlight).toBe(4);
   });
 
   it('frees the slot while a call waits to retry', async () => {
     const { pexip } = await start({ PEXIP_MAX_CONCURRENCY: '1' });
-    server.reply((request) =>
-      request.path.endsWith('/1/') && server.requests.length === 1
+    rig.server.reply((request) =>
+      request.path.endsWith('/1/') && rig.server.requests.length === 1
         ? { status: 503, headers: { 'Retry-After': '1' } }
         : {
             status: 200,
@@ -408,18 +379,18 @@ describe('Basic credentials refused', () => {
     'fails with PexipUnavailableError on %i and tells the operator what to check',
     async (status) => {
       const { pexip } = await start({ PEXIP_PASSWORD: 'wrong-password' });
-      server.reply(() => ({ status }));
+      rig.server.reply(() => ({ status }));
 
       const failure = pexip.getConference(42);
 
       await expect(failure).rejects.toThrow(PexipUnavailableError);
       await expect(failure).rejects.toMatchObject({ status });
-      expect(server.requests).toHaveLength(1);
-      expect(logs.at('error')).toEqual([
+      expect(rig.server.requests).toHaveLength(1);
+      expect(rig.logs.at('error')).toEqual([
         expect.stringMatching(/check PEXIP_USERNAME and PEXIP_PASSWORD$/),
       ]);
-      expect(logs.text()).not.toContain('wrong-password');
-      expect(logs.text()).not.toContain('Basic ');
+      expect(rig.logs.text()).not.toContain('wrong-password');
+      expect(rig.logs.text()).not.toContain('Basic ');
     },
   );
 });
@@ -433,7 +404,7 @@ describe('OAuth 2.0 credentials', () => {
   /** Issues token-1, token-2, …; `accepts` decides which ones work. */
   function managementNode(accepts: (token: string) => boolean) {
     tokensIssued = 0;
-    server.reply((request) => {
+    rig.server.reply((request) => {
       if (request.path === '/oauth/token/') {
         tokensIssued += 1;
         return {
@@ -465,7 +436,7 @@ describe('OAuth 2.0 credentials', () => {
 
     await pexip.getConference(42);
 
-    const [tokenRequest, call] = server.requests;
+    const [tokenRequest, call] = rig.server.requests;
     expect(tokenRequest.method).toBe('POST');
     expect(tokenRequest.path).toBe('/oauth/token/');
     expect(tokenRequest.headers['content-type']).toBe(
@@ -495,7 +466,7 @@ describe('OAuth 2.0 credentials', () => {
     const room = await harness.pexip.getConference(42);
 
     expect(room?.id).toBe(42);
-    expect(methods(server.requests)).toEqual([
+    expect(methods(rig.server.requests)).toEqual([
       'POST /oauth/token/',
       `GET ${ROOM_PATH}`,
       'POST /oauth/token/',
@@ -518,8 +489,8 @@ describe('OAuth 2.0 credentials', () => {
     await expect(failure).rejects.toThrow(PexipUnavailableError);
     await expect(failure).rejects.toMatchObject({ status: 401 });
     expect(tokensIssued).toBe(2);
-    expect(server.requests).toHaveLength(4);
-    expect(logs.at('error')).toEqual([
+    expect(rig.server.requests).toHaveLength(4);
+    expect(rig.logs.at('error')).toEqual([
       expect.stringContaining('check PEXIP_CLIENT_ID and PEXIP_PRIVATE_KEY'),
     ]);
   });
@@ -530,10 +501,10 @@ describe('OAuth 2.0 credentials', () => {
 
     await pexip.getConference(42);
 
-    const assertion = new URLSearchParams(server.requests[0].body).get(
+    const assertion = new URLSearchParams(rig.server.requests[0].body).get(
       'client_assertion',
     );
-    const text = logs.text();
+    const text = rig.logs.text();
     expect(text).not.toContain('token-1');
     expect(text).not.toContain('token-2');
     expect(text).not.toContain(assertion ?? 'no assertion');
@@ -542,13 +513,16 @@ describe('OAuth 2.0 credentials', () => {
 
   it('fails with PexipUnavailableError when Pexip refuses the client', async () => {
     const { pexip } = await start(oauthEnv());
-    server.reply(() => ({ status: 401, body: { error: 'invalid_client' } }));
+    rig.server.reply(() => ({
+      status: 401,
+      body: { error: 'invalid_client' },
+    }));
 
     await expect(pexip.getConference(42)).rejects.toMatchObject({
       name: 'PexipUnavailableError',
       status: 401,
     });
-    expect(methods(server.requests)).toEqual(['POST /oauth/token/']);
+    expect(methods(rig.server.requests)).toEqual(['POST /oauth/token/']);
   });
 });
 
@@ -577,14 +551,14 @@ describe('guards', () => {
     'refuses the id %p before anything is sent',
     async (id) => {
       const { pexip } = await start();
-      server.reply(() => ({ status: 204 }));
+      rig.server.reply(() => ({ status: 204 }));
 
       await expect(pexip.deleteConference(id)).rejects.toThrow(RangeError);
       await expect(pexip.updateConference(id, { tag: 'x' })).rejects.toThrow(
         RangeError,
       );
       await expect(pexip.getConference(id)).rejects.toThrow(RangeError);
-      expect(server.requests).toHaveLength(0);
+      expect(rig.server.requests).toHaveLength(0);
     },
   );
 
@@ -593,12 +567,12 @@ describe('guards', () => {
     async (method) => {
       const harness = await start();
       const client = harness.get(PexipHttpClient);
-      server.reply(() => ({ status: 204 }));
+      rig.server.reply(() => ({ status: 204 }));
 
       await expect(
         client.send({ method, path: CONFERENCE_PATH }),
       ).rejects.toThrow(`Refusing to send ${method}`);
-      expect(server.requests).toHaveLength(0);
+      expect(rig.server.requests).toHaveLength(0);
     },
   );
 
@@ -616,6 +590,6 @@ describe('guards', () => {
         'Refusing to call Pexip',
       );
     }
-    expect(server.requests).toHaveLength(0);
+    expect(rig.server.requests).toHaveLength(0);
   });
 });

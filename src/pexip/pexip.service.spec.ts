@@ -1,8 +1,4 @@
-import { captureLogs } from '../../test/pexip/support/log-capture';
-import {
-  PexipAdapterHarness,
-  startPexipAdapter,
-} from '../../test/pexip/support/pexip-adapter.harness';
+import { useScriptedPexip } from '../../test/pexip/support/pexip-adapter.harness';
 import {
   conference,
   Handler,
@@ -10,7 +6,6 @@ import {
   listBody,
   ReceivedRequest,
   Reply,
-  ScriptedPexipServer,
 } from '../../test/pexip/support/scripted-pexip.server';
 import {
   PexipNotFoundError,
@@ -28,31 +23,9 @@ import {
   STATUS_CONFERENCE_PATH,
 } from './pexip.types';
 
-let server: ScriptedPexipServer;
-let adapter: PexipAdapterHarness | undefined;
-let logs: ReturnType<typeof captureLogs>;
-
-beforeEach(async () => {
-  logs = captureLogs();
-  server = await ScriptedPexipServer.start();
-});
-
-afterEach(async () => {
-  await adapter?.close();
-  adapter = undefined;
-  await server.close();
-  logs.restore();
-});
-
-async function start(env: Record<string, string> = {}) {
-  adapter = await startPexipAdapter({
-    PEXIP_URL: server.url,
-    PEXIP_TIMEOUT_MS: '2000',
-    PEXIP_MAX_RETRIES: '3',
-    ...env,
-  });
-  return adapter.pexip;
-}
+const rig = useScriptedPexip();
+const start = async (env: Record<string, string> = {}) =>
+  (await rig.start(env)).pexip;
 
 const calls = (requests: ReceivedRequest[]) =>
   requests.map((request) => `${request.method} ${request.path}`);
@@ -91,14 +64,14 @@ describe('findConferenceByName', () => {
     'passes the name %p as an encoded query value that cannot change the path',
     async (name) => {
       const pexip = await start();
-      server.reply(() => ({
+      rig.server.reply(() => ({
         status: 200,
         body: listBody([conference(7, name)]),
       }));
 
       const found = await pexip.findConferenceByName(name);
 
-      const [request] = server.requests;
+      const [request] = rig.server.requests;
       expect(request.path).toBe(CONFERENCE_PATH);
       expect([...request.query.entries()]).toEqual([['name', name]]);
       expect(found?.id).toBe(7);
@@ -107,14 +80,14 @@ describe('findConferenceByName', () => {
 
   it('answers null when no conference has the name', async () => {
     const pexip = await start();
-    server.reply(() => NOT_FOUND);
+    rig.server.reply(() => NOT_FOUND);
 
     expect(await pexip.findConferenceByName('nobody')).toBeNull();
   });
 
   it('answers null when Pexip matches the name only loosely', async () => {
     const pexip = await start();
-    server.reply(() => ({
+    rig.server.reply(() => ({
       status: 200,
       body: listBody([conference(7, 'ROOM')]),
     }));
@@ -126,14 +99,14 @@ describe('findConferenceByName', () => {
 describe('getConference', () => {
   it('answers the conference with every field Pexip sent', async () => {
     const pexip = await start();
-    server.reply(() => ({
+    rig.server.reply(() => ({
       status: 200,
       body: conference(42, 'room', { field_from_a_newer_pexip: { a: 1 } }),
     }));
 
     const found = await pexip.getConference(42);
 
-    expect(server.requests[0].url).toBe(conferenceUri(42));
+    expect(rig.server.requests[0].url).toBe(conferenceUri(42));
     expect(found).toEqual(
       conference(42, 'room', { field_from_a_newer_pexip: { a: 1 } }),
     );
@@ -141,14 +114,17 @@ describe('getConference', () => {
 
   it('answers null on 404', async () => {
     const pexip = await start();
-    server.reply(() => ({ status: 404 }));
+    rig.server.reply(() => ({ status: 404 }));
 
     expect(await pexip.getConference(42)).toBeNull();
   });
 
   it('fails with PexipUnavailableError on a 500', async () => {
     const pexip = await start();
-    server.reply(() => ({ status: 500, body: { error_message: 'Sorry.' } }));
+    rig.server.reply(() => ({
+      status: 500,
+      body: { error_message: 'Sorry.' },
+    }));
 
     await expect(pexip.getConference(42)).rejects.toMatchObject({
       name: 'PexipUnavailableError',
@@ -159,7 +135,7 @@ describe('getConference', () => {
 
   it('fails with PexipUnavailableError when the body is not a conference', async () => {
     const pexip = await start();
-    server.reply(() => ({ status: 200, body: '<html>proxy</html>' }));
+    rig.server.reply(() => ({ status: 200, body: '<html>proxy</html>' }));
 
     await expect(pexip.getConference(42)).rejects.toThrow(
       PexipUnavailableError,
@@ -170,7 +146,7 @@ describe('getConference', () => {
 describe('listConferencePages', () => {
   it('follows meta.next to the last page, relative or absolute', async () => {
     const pexip = await start();
-    server.reply((request) => {
+    rig.server.reply((request) => {
       const offset = Number(request.query.get('offset') ?? 0);
       const pages: Record<number, Reply> = {
         0: {
@@ -201,7 +177,7 @@ describe('listConferencePages', () => {
     }
 
     expect(pages).toEqual([[1, 2], [3, 4], [5]]);
-    expect(server.requests.map((request) => request.url)).toEqual([
+    expect(rig.server.requests.map((request) => request.url)).toEqual([
       `${CONFERENCE_PATH}?limit=2&name__startswith=x`,
       `${CONFERENCE_PATH}?limit=2&name__startswith=x&offset=2`,
       `${CONFERENCE_PATH}?limit=2&name__startswith=x&offset=4`,
@@ -210,7 +186,7 @@ describe('listConferencePages', () => {
 
   it('asks for 1000 per page and sends each filter under its Pexip name', async () => {
     const pexip = await start();
-    server.reply(() => NOT_FOUND);
+    rig.server.reply(() => NOT_FOUND);
 
     for await (const page of pexip.listConferencePages({
       name: 'n',
@@ -220,7 +196,7 @@ describe('listConferencePages', () => {
       expect(page).toEqual([]);
     }
 
-    expect(Object.fromEntries(server.requests[0].query)).toEqual({
+    expect(Object.fromEntries(rig.server.requests[0].query)).toEqual({
       limit: '1000',
       name: 'n',
       name__startswith: 'p',
@@ -230,7 +206,7 @@ describe('listConferencePages', () => {
 
   it('fetches no further page once the caller stops', async () => {
     const pexip = await start();
-    server.reply(() => ({
+    rig.server.reply(() => ({
       status: 200,
       body: listBody([conference(1, 'a')], `${CONFERENCE_PATH}?offset=1`),
     }));
@@ -240,12 +216,12 @@ describe('listConferencePages', () => {
       break;
     }
 
-    expect(server.requests).toHaveLength(1);
+    expect(rig.server.requests).toHaveLength(1);
   });
 
   it('stops with PexipUnavailableError when a next link leads back', async () => {
     const pexip = await start();
-    server.reply(() => ({
+    rig.server.reply(() => ({
       status: 200,
       body: listBody([conference(1, 'a')], `${CONFERENCE_PATH}?offset=1`),
     }));
@@ -257,12 +233,12 @@ describe('listConferencePages', () => {
     };
 
     await expect(walk()).rejects.toThrow('links back to a page already read');
-    expect(server.requests).toHaveLength(2);
+    expect(rig.server.requests).toHaveLength(2);
   });
 
   it('passes a 400 on a bad filter on as PexipRejectedError', async () => {
     const pexip = await start();
-    server.reply(() => ({
+    rig.server.reply(() => ({
       status: 400,
       body: { error: "The 'tag' field does not allow filtering." },
     }));
@@ -281,7 +257,7 @@ describe('findConferencesByTag', () => {
   it('collects every page and keeps exact matches only', async () => {
     const pexip = await start();
     const tag = 'https://id.gov.bc.ca/idcheck/protected/video/MTIz';
-    server.reply(
+    rig.server.reply(
       inOrder(
         {
           status: 200,
@@ -303,24 +279,24 @@ describe('findConferencesByTag', () => {
     const rooms = await pexip.findConferencesByTag(tag);
 
     expect(rooms.map((room) => room.id)).toEqual([1, 2]);
-    expect(server.requests[0].query.get('tag')).toBe(tag);
+    expect(rig.server.requests[0].query.get('tag')).toBe(tag);
   });
 });
 
 describe('createConference', () => {
   it('takes the id from a relative Location', async () => {
     const pexip = await start();
-    server.reply(() => CREATED);
+    rig.server.reply(() => CREATED);
 
     const created = await pexip.createConference(ROOM);
 
     expect(created).toEqual({ id: 90, adopted: false });
-    expect(server.requests[0].json).toEqual(ROOM);
+    expect(rig.server.requests[0].json).toEqual(ROOM);
   });
 
   it('takes the id from an absolute Location', async () => {
     const pexip = await start();
-    server.reply(() => ({
+    rig.server.reply(() => ({
       status: 201,
       headers: { Location: `https://mgr.example.org${CONFERENCE_PATH}91/` },
     }));
@@ -333,18 +309,20 @@ describe('createConference', () => {
 
   it('looks the room up when the Location header is missing', async () => {
     const pexip = await start();
-    server.reply(byMethod({ POST: () => ({ status: 201 }), GET: () => FOUND }));
+    rig.server.reply(
+      byMethod({ POST: () => ({ status: 201 }), GET: () => FOUND }),
+    );
 
     expect(await pexip.createConference(ROOM)).toEqual({
       id: 90,
       adopted: false,
     });
-    expect(server.requests[1].query.get('name')).toBe(ROOM.name);
+    expect(rig.server.requests[1].query.get('name')).toBe(ROOM.name);
   });
 
   it('adopts the room when Pexip answers 500 after creating it, with one POST', async () => {
     const pexip = await start();
-    server.reply(
+    rig.server.reply(
       byMethod({
         POST: () => ({ status: 500, body: { error_message: 'Sorry.' } }),
         GET: () => FOUND,
@@ -354,24 +332,24 @@ describe('createConference', () => {
     const created = await pexip.createConference(ROOM);
 
     expect(created).toEqual({ id: 90, adopted: true });
-    expect(calls(server.requests)).toEqual([
+    expect(calls(rig.server.requests)).toEqual([
       `POST ${CONFERENCE_PATH}`,
       `GET ${CONFERENCE_PATH}`,
     ]);
-    expect(logs.at('warn')).toEqual([
+    expect(rig.logs.at('warn')).toEqual([
       expect.stringMatching(/^Adopted conference "kQ3v.*" \(id 90\)/),
     ]);
   });
 
   it('does not look the room up when the connection was refused, since the POST never left', async () => {
     const pexip = await start({ PEXIP_MAX_RETRIES: '1' });
-    await server.close();
+    await rig.server.close();
 
     await expect(pexip.createConference(ROOM)).rejects.toBeInstanceOf(
       PexipUnavailableError,
     );
-    expect(logs.at('error')).toEqual([]);
-    expect(logs.at('warn')).toEqual([
+    expect(rig.logs.at('error')).toEqual([]);
+    expect(rig.logs.at('warn')).toEqual([
       expect.stringMatching(/before reaching Pexip; posting it again/),
     ]);
   });
@@ -379,14 +357,14 @@ describe('createConference', () => {
   it('posts again after a timeout when the room is not there', async () => {
     // A budget of 1.5 s leaves room for the look-up and a second POST.
     const pexip = await start({ PEXIP_TIMEOUT_MS: '1000' });
-    server.reply(
+    rig.server.reply(
       byMethod({ POST: inOrder('hang', CREATED), GET: () => NOT_FOUND }),
     );
 
     const created = await pexip.createConference(ROOM);
 
     expect(created).toEqual({ id: 90, adopted: false });
-    expect(calls(server.requests)).toEqual([
+    expect(calls(rig.server.requests)).toEqual([
       `POST ${CONFERENCE_PATH}`,
       `GET ${CONFERENCE_PATH}`,
       `POST ${CONFERENCE_PATH}`,
@@ -395,18 +373,18 @@ describe('createConference', () => {
 
   it('adopts the room after a timeout when the room is there', async () => {
     const pexip = await start({ PEXIP_TIMEOUT_MS: '300' });
-    server.reply(byMethod({ POST: () => 'hang', GET: () => FOUND }));
+    rig.server.reply(byMethod({ POST: () => 'hang', GET: () => FOUND }));
 
     expect(await pexip.createConference(ROOM)).toEqual({
       id: 90,
       adopted: true,
     });
-    expect(server.requests).toHaveLength(2);
+    expect(rig.server.requests).toHaveLength(2);
   });
 
   it('adopts the room after a reset connection when the room is there', async () => {
     const pexip = await start();
-    server.reply(byMethod({ POST: () => 'reset', GET: () => FOUND }));
+    rig.server.reply(byMethod({ POST: () => 'reset', GET: () => FOUND }));
 
     expect(await pexip.createConference(ROOM)).toEqual({
       id: 90,
@@ -416,7 +394,7 @@ describe('createConference', () => {
 
   it('adopts the room when Pexip says its name already exists', async () => {
     const pexip = await start();
-    server.reply(
+    rig.server.reply(
       byMethod({
         POST: () => ({
           status: 400,
@@ -438,7 +416,7 @@ describe('createConference', () => {
 
   it('fails with PexipRejectedError on any other 400, posting once', async () => {
     const pexip = await start();
-    server.reply(() => ({
+    rig.server.reply(() => ({
       status: 400,
       body: { conference: { guest_pin: ['Must differ from the host PIN.'] } },
     }));
@@ -449,12 +427,12 @@ describe('createConference', () => {
     await expect(failure).rejects.toMatchObject({
       fieldErrors: { guest_pin: ['Must differ from the host PIN.'] },
     });
-    expect(calls(server.requests)).toEqual([`POST ${CONFERENCE_PATH}`]);
+    expect(calls(rig.server.requests)).toEqual([`POST ${CONFERENCE_PATH}`]);
   });
 
   it('gives up after PEXIP_MAX_RETRIES posts that fail and leave no room', async () => {
     const pexip = await start({ PEXIP_MAX_RETRIES: '2' });
-    server.reply(
+    rig.server.reply(
       byMethod({ POST: () => ({ status: 503 }), GET: () => NOT_FOUND }),
     );
 
@@ -462,7 +440,7 @@ describe('createConference', () => {
       name: 'PexipUnavailableError',
       status: 503,
     });
-    expect(calls(server.requests)).toEqual([
+    expect(calls(rig.server.requests)).toEqual([
       `POST ${CONFERENCE_PATH}`,
       `GET ${CONFERENCE_PATH}`,
       `POST ${CONFERENCE_PATH}`,
@@ -474,7 +452,7 @@ describe('createConference', () => {
 
   it('says the room may exist when the look-up after a failed POST fails too', async () => {
     const pexip = await start({ PEXIP_MAX_RETRIES: '0' });
-    server.reply(() => ({ status: 500 }));
+    rig.server.reply(() => ({ status: 500 }));
 
     await expect(pexip.createConference(ROOM)).rejects.toThrow(
       /may or may not have taken effect/,
@@ -487,7 +465,7 @@ describe('createConference', () => {
       PEXIP_MAX_RETRIES: '0',
       PEXIP_TIMEOUT_MS: '300',
     });
-    server.reply(() => 'hang');
+    rig.server.reply(() => 'hang');
 
     const [, , create] = await Promise.allSettled([
       pexip.getConference(1),
@@ -500,13 +478,13 @@ describe('createConference', () => {
     );
     // Neither the POST nor a look-up of its name reached Pexip.
     expect(
-      server.requests.filter((request) => request.path === CONFERENCE_PATH),
+      rig.server.requests.filter((request) => request.path === CONFERENCE_PATH),
     ).toEqual([]);
   });
 
   it('settles within 3 × PEXIP_TIMEOUT_MS when Pexip hangs', async () => {
     const pexip = await start({ PEXIP_TIMEOUT_MS: '300' });
-    server.reply(() => 'hang');
+    rig.server.reply(() => 'hang');
     const started = Date.now();
 
     await expect(pexip.createConference(ROOM)).rejects.toThrow(
@@ -519,12 +497,12 @@ describe('createConference', () => {
 describe('updateConference', () => {
   it('sends the patch to the conference and accepts 202', async () => {
     const pexip = await start();
-    server.reply(() => ({ status: 202 }));
+    rig.server.reply(() => ({ status: 202 }));
 
     await pexip.updateConference(42, { tag: 'x', participant_limit: null });
 
-    expect(calls(server.requests)).toEqual([`PATCH ${conferenceUri(42)}`]);
-    expect(server.requests[0].json).toEqual({
+    expect(calls(rig.server.requests)).toEqual([`PATCH ${conferenceUri(42)}`]);
+    expect(rig.server.requests[0].json).toEqual({
       tag: 'x',
       participant_limit: null,
     });
@@ -532,7 +510,7 @@ describe('updateConference', () => {
 
   it('fails with PexipNotFoundError on 404', async () => {
     const pexip = await start();
-    server.reply(() => ({ status: 404 }));
+    rig.server.reply(() => ({ status: 404 }));
 
     await expect(pexip.updateConference(42, { tag: 'x' })).rejects.toThrow(
       PexipNotFoundError,
@@ -541,7 +519,7 @@ describe('updateConference', () => {
 
   it("fails with PexipRejectedError carrying Pexip's field messages on 400", async () => {
     const pexip = await start();
-    server.reply(() => ({
+    rig.server.reply(() => ({
       status: 400,
       body: { conference: { max_callrate_in: ['Must be at least 128.'] } },
     }));
@@ -558,25 +536,25 @@ describe('updateConference', () => {
 describe('deleteConference', () => {
   it('answers true on 204', async () => {
     const pexip = await start();
-    server.reply(() => ({ status: 204 }));
+    rig.server.reply(() => ({ status: 204 }));
 
     expect(await pexip.deleteConference(42)).toBe(true);
-    expect(calls(server.requests)).toEqual([`DELETE ${conferenceUri(42)}`]);
+    expect(calls(rig.server.requests)).toEqual([`DELETE ${conferenceUri(42)}`]);
   });
 
   it('answers false when the conference is already gone', async () => {
     const pexip = await start();
-    server.reply(() => ({ status: 404 }));
+    rig.server.reply(() => ({ status: 404 }));
 
     expect(await pexip.deleteConference(42)).toBe(false);
   });
 
   it('answers false when a retried DELETE finds the conference gone', async () => {
     const pexip = await start();
-    server.reply(inOrder({ status: 503 }, { status: 404 }));
+    rig.server.reply(inOrder({ status: 503 }, { status: 404 }));
 
     expect(await pexip.deleteConference(42)).toBe(false);
-    expect(server.requests).toHaveLength(2);
+    expect(rig.server.requests).toHaveLength(2);
   });
 });
 
@@ -591,19 +569,19 @@ describe('createAutomaticParticipant', () => {
 
   it('answers the id from the Location header', async () => {
     const pexip = await start();
-    server.reply(() => ({
+    rig.server.reply(() => ({
       status: 201,
       headers: { Location: `${AUTOMATIC_PARTICIPANT_PATH}9/` },
     }));
 
     expect(await pexip.createAutomaticParticipant(PARTICIPANT)).toBe(9);
-    expect(server.requests[0].path).toBe(AUTOMATIC_PARTICIPANT_PATH);
-    expect(server.requests[0].json).toEqual(PARTICIPANT);
+    expect(rig.server.requests[0].path).toBe(AUTOMATIC_PARTICIPANT_PATH);
+    expect(rig.server.requests[0].json).toEqual(PARTICIPANT);
   });
 
   it('adopts the participant of this conference after a 500, by alias and conference', async () => {
     const pexip = await start();
-    server.reply(
+    rig.server.reply(
       byMethod({
         POST: () => ({ status: 500 }),
         GET: () => ({
@@ -625,13 +603,13 @@ describe('createAutomaticParticipant', () => {
     );
 
     expect(await pexip.createAutomaticParticipant(PARTICIPANT)).toBe(6);
-    expect(server.requests[1].path).toBe(AUTOMATIC_PARTICIPANT_PATH);
-    expect(server.requests[1].query.get('alias')).toBe(PARTICIPANT.alias);
+    expect(rig.server.requests[1].path).toBe(AUTOMATIC_PARTICIPANT_PATH);
+    expect(rig.server.requests[1].query.get('alias')).toBe(PARTICIPANT.alias);
   });
 
   it('posts again when only other conferences have such a participant', async () => {
     const pexip = await start();
-    server.reply(
+    rig.server.reply(
       byMethod({
         POST: inOrder(
           { status: 502 },
@@ -654,7 +632,7 @@ describe('createAutomaticParticipant', () => {
     );
 
     expect(await pexip.createAutomaticParticipant(PARTICIPANT)).toBe(7);
-    expect(calls(server.requests)).toEqual([
+    expect(calls(rig.server.requests)).toEqual([
       `POST ${AUTOMATIC_PARTICIPANT_PATH}`,
       `GET ${AUTOMATIC_PARTICIPANT_PATH}`,
       `POST ${AUTOMATIC_PARTICIPANT_PATH}`,
@@ -665,7 +643,7 @@ describe('createAutomaticParticipant', () => {
 describe('listActiveConferenceNames', () => {
   it('answers each running conference once, from every page of the status API', async () => {
     const pexip = await start();
-    server.reply(
+    rig.server.reply(
       inOrder(
         {
           status: 200,
@@ -682,7 +660,7 @@ describe('listActiveConferenceNames', () => {
     );
 
     expect(await pexip.listActiveConferenceNames()).toEqual(['a', 'b']);
-    expect(server.requests.map((request) => request.path)).toEqual([
+    expect(rig.server.requests.map((request) => request.path)).toEqual([
       STATUS_CONFERENCE_PATH,
       STATUS_CONFERENCE_PATH,
     ]);
@@ -692,40 +670,39 @@ describe('listActiveConferenceNames', () => {
 describe('ping', () => {
   it('asks for one conference and succeeds on 200', async () => {
     const pexip = await start();
-    server.reply(() => NOT_FOUND);
+    rig.server.reply(() => NOT_FOUND);
 
     await pexip.ping();
 
-    expect(server.requests[0].url).toBe(`${CONFERENCE_PATH}?limit=1`);
+    expect(rig.server.requests[0].url).toBe(`${CONFERENCE_PATH}?limit=1`);
   });
 
   it('fails at once with the status when Pexip is unhealthy, without retrying', async () => {
     const pexip = await start();
-    server.reply(() => ({ status: 503 }));
+    rig.server.reply(() => ({ status: 503 }));
 
     await expect(pexip.ping()).rejects.toMatchObject({
       name: 'PexipUnavailableError',
       status: 503,
     });
-    expect(server.requests).toHaveLength(1);
+    expect(rig.server.requests).toHaveLength(1);
   });
 
   it('fails with PexipTimeoutError when Pexip does not answer', async () => {
     const pexip = await start({ PEXIP_TIMEOUT_MS: '200' });
-    server.reply(() => 'hang');
+    rig.server.reply(() => 'hang');
 
     await expect(pexip.ping()).rejects.toThrow(PexipTimeoutError);
   });
 
   it('fails with PexipUnavailableError when nothing listens', async () => {
     const pexip = await start();
-    await server.close();
+    await rig.server.close();
 
     await expect(pexip.ping()).rejects.toMatchObject({
       name: 'PexipUnavailableError',
       status: undefined,
     });
-    server = await ScriptedPexipServer.start();
   });
 });
 
